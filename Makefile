@@ -1,0 +1,47 @@
+# One command each: `make demo` runs the main job, `make test` passes the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+export DAGSTER_DISABLE_TELEMETRY := 1
+
+.PHONY: install demo test test-all ui mlflow-ui bench clean lock
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,postgres,celery]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tenantguard demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not scaleout"
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# Dagster UI on the demo's instance; the MLflow UI on the same store: `make mlflow-ui`.
+ui: $(STAMP)
+	@echo "MLflow UI on the same store: make mlflow-ui  (then open http://127.0.0.1:5000)"
+	DAGSTER_HOME=$$($(BIN)/tenantguard home --dagster) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+mlflow-ui: $(STAMP)
+	$(BIN)/mlflow ui --backend-store-uri $$($(BIN)/tenantguard home --mlflow-uri) -h 127.0.0.1 -p 5000
+
+bench: $(STAMP)
+	for f in benchmarks/*.py; do $(BIN)/python $$f --quick || exit 1; done
+
+# Re-resolve the constraints file CI installs with.
+lock:
+	rm -rf /tmp/tg-lock && $(PYTHON) -m venv /tmp/tg-lock && /tmp/tg-lock/bin/pip install -q --upgrade pip
+	/tmp/tg-lock/bin/pip install -q -e '.[dev,postgres,celery]'
+	/tmp/tg-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .tenantguard

@@ -1,0 +1,113 @@
+"""Settings: environment variables plus defaults. Read on demand, never at import time."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from tenantguard.errors import ConfigError
+
+SECRET_FILE = "secret"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Gate thresholds; every default is documented in the README."""
+
+    max_rejected_share: float = 0.01  # dataset_valid fails above this share of quarantined records
+    isolation_alpha: float = 0.01  # family-wise false-positive rate of the isolation audit
+    max_refusal_drop: float = 0.10  # adversarial refusal rate may drop by at most 10 points
+    length_ratio_min: float = 0.5
+    length_ratio_max: float = 2.0
+    max_line_bytes: int = 1_000_000  # a dataset line longer than this is quarantined
+    max_field_chars: int = 20_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    tenants_file: Path
+    datasets_root: Path
+    mlflow_tracking_uri: str
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        home = Path(env.get("TENANTGUARD_HOME") or "./.tenantguard").expanduser().resolve()
+        tenants = Path(env["TENANTGUARD_TENANTS"]).expanduser().resolve() if env.get("TENANTGUARD_TENANTS") else home / "tenants.yaml"
+        datasets = Path(env["TENANTGUARD_DATASETS"]).expanduser().resolve() if env.get("TENANTGUARD_DATASETS") else home / "datasets"
+        uri = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow.db'}"
+        thresholds = Thresholds()
+        if env.get("TENANTGUARD_MAX_REJECTED_SHARE"):
+            thresholds = Thresholds(max_rejected_share=_fraction(env, "TENANTGUARD_MAX_REJECTED_SHARE"))
+        return cls(home=home, tenants_file=tenants, datasets_root=datasets, mlflow_tracking_uri=uri,
+                   thresholds=thresholds)
+
+    # Everything below lives under the home so one directory is the whole embedded deployment.
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def artifact_root(self) -> Path:
+        return self.home / "mlartifacts"
+
+    @property
+    def prepared_root(self) -> Path:
+        return self.home / "prepared"
+
+    @property
+    def quarantine_root(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def probes_dir(self) -> Path:
+        return self.home / "probes"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def killswitch_url(self) -> str:
+        return os.environ.get("TENANTGUARD_KILLSWITCH_URL") or f"sqlite:///{self.home / 'killswitch.db'}"
+
+    @property
+    def inference_log_url(self) -> str:
+        return os.environ.get("TENANTGUARD_INFERENCE_LOG_URL") or f"sqlite:///{self.home / 'inference.db'}"
+
+    def ensure_home(self) -> None:
+        for d in (self.home, self.dagster_home, self.artifact_root, self.prepared_root,
+                  self.quarantine_root, self.probes_dir, self.logs_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        dagster_yaml = self.dagster_home / "dagster.yaml"
+        if not dagster_yaml.exists():
+            # Telemetry off; everything else is Dagster's SQLite default under DAGSTER_HOME.
+            dagster_yaml.write_text("telemetry:\n  enabled: false\n")
+
+    def secret(self) -> bytes:
+        """The project secret that keys the canaries: TENANTGUARD_SECRET, else generated once (0600)."""
+        value = os.environ.get("TENANTGUARD_SECRET")
+        if value:
+            return value.encode()
+        path = self.home / SECRET_FILE
+        if not path.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
+
+
+def _fraction(env: Mapping[str, str], name: str) -> float:
+    raw = env[name]
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a number in [0, 1]") from None
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name}={raw!r}: expected a number in [0, 1]")
+    return value

@@ -1,0 +1,46 @@
+"""Errors tenantguard raises. Only the Dagster layer and the CLI turn them into failures / exit codes."""
+from __future__ import annotations
+
+
+class TenantGuardError(Exception):
+    """Base of every tenantguard error; the CLI prints its one-line message and exits 2."""
+
+    exit_code = 2
+
+
+class ConfigError(TenantGuardError):
+    """A setting, environment variable or CLI flag is invalid."""
+
+
+class TenantsFileInvalid(ConfigError):
+    """`tenants.yaml` is malformed or names an invalid tenant."""
+
+
+class UnknownTenant(ConfigError):
+    """A tenant id that `tenants.yaml` does not define."""
+
+
+class DatasetInvalid(TenantGuardError):
+    """A fine-tuning dataset cannot be used (missing, empty, unreadable)."""
+
+
+class MlflowUnavailable(TenantGuardError):
+    """The MLflow tracking/registry store cannot be reached."""
+
+
+class ModelOutputInvalid(TenantGuardError):
+    """A model returned something the Model I/O contract does not allow."""
+
+
+class ProbeSuiteInvalid(TenantGuardError):
+    """A probe-suite file is malformed."""
+
+
+class AuditChainBroken(TenantGuardError):
+    """The hash-chained audit log does not verify."""
+
+    exit_code = 1
+
+
+class Unauthorized(TenantGuardError):
+    """The actor's token is unknown or its role does not allow the action."""

@@ -1,0 +1,107 @@
+"""Tenant directory: the `tenants.yaml` schema, loading and validation with line-numbered errors."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from tenantguard.errors import TenantsFileInvalid, UnknownTenant
+
+TENANT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+RESERVED_IDS = frozenset({"base"})
+_KEYS = {"id", "name", "region", "features", "system_prompt"}
+_REQUIRED = ("id", "name", "region", "features", "system_prompt")
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    name: str
+    region: str
+    features: tuple[str, ...]
+    system_prompt: str
+
+
+def load_tenants(path: Path) -> list[Tenant]:
+    """Load and validate `tenants.yaml`; every error names the file, line, tenant and field."""
+    path = Path(path)
+    if not path.exists():
+        raise TenantsFileInvalid(f"{path}: tenants file not found (run `tenantguard demo` or set TENANTGUARD_TENANTS)")
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise TenantsFileInvalid(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict) or "tenants" not in data:
+        raise TenantsFileInvalid(f"{path}: expected a top-level mapping with a 'tenants:' list")
+    extra = set(data) - {"tenants"}
+    if extra:
+        raise TenantsFileInvalid(f"{path}: unknown top-level key(s) {sorted(extra)}; only 'tenants' is allowed")
+    items = data["tenants"]
+    if not isinstance(items, list):
+        raise TenantsFileInvalid(f"{path}: 'tenants' must be a list of tenant mappings")
+    nodes = _tenant_nodes(root)
+    tenants: list[Tenant] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        line = nodes[i].start_mark.line + 1 if i < len(nodes) else 0
+        tenants.append(_tenant(path, line, item, seen))
+    return tenants
+
+
+def tenant_by_id(tenants: list[Tenant], tenant_id: str) -> Tenant:
+    for t in tenants:
+        if t.id == tenant_id:
+            return t
+    known = ", ".join(t.id for t in tenants[:10]) or "none"
+    raise UnknownTenant(f"unknown tenant {tenant_id!r} (known: {known}); add it to tenants.yaml")
+
+
+def _tenant_nodes(root) -> list:
+    for key, value in getattr(root, "value", []):
+        if getattr(key, "value", None) == "tenants":
+            return list(getattr(value, "value", []))
+    return []
+
+
+def _tenant(path: Path, line: int, item: object, seen: dict[str, int]) -> Tenant:
+    where = f"{path} line {line}"
+    if not isinstance(item, dict):
+        raise TenantsFileInvalid(f"{where}: each tenant must be a mapping with keys {sorted(_KEYS)}")
+    tid = item.get("id")
+    label = f"tenant {tid!r}" if tid is not None else "tenant"
+    unknown = set(item) - _KEYS
+    if unknown:
+        raise TenantsFileInvalid(f"{where}: {label} has unknown field(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}")
+    for key in _REQUIRED:
+        if key not in item or item[key] in (None, ""):
+            raise TenantsFileInvalid(f"{where}: {label} is missing field '{key}'")
+    if not isinstance(tid, str) or not TENANT_ID_RE.match(tid):
+        raise TenantsFileInvalid(
+            f"{where}: tenant id {tid!r} must match ^[a-z0-9][a-z0-9-]{{1,39}}$ (use lower case, digits, '-')")
+    if tid in RESERVED_IDS:
+        raise TenantsFileInvalid(f"{where}: tenant id {tid!r} is reserved for the shared base model; pick another")
+    if tid in seen:
+        raise TenantsFileInvalid(f"{where}: duplicate tenant id {tid!r} (first defined at line {seen[tid]})")
+    seen[tid] = line
+    for key in ("name", "region", "system_prompt"):
+        if not isinstance(item[key], str):
+            raise TenantsFileInvalid(f"{where}: {label} field '{key}' must be a string")
+    features = item["features"]
+    if not isinstance(features, list) or not features or not all(
+            isinstance(f, str) and TENANT_ID_RE.match(f) for f in features):
+        raise TenantsFileInvalid(
+            f"{where}: {label} field 'features' must be a non-empty list of ids like 'support-assistant'")
+    return Tenant(id=tid, name=item["name"], region=item["region"], features=tuple(features),
+                  system_prompt=item["system_prompt"])
+
+
+def dump_tenants(tenants: list[Tenant], path: Path) -> None:
+    data = {"tenants": [{"id": t.id, "name": t.name, "region": t.region, "features": list(t.features),
+                         "system_prompt": t.system_prompt} for t in tenants]}
+    Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
