@@ -44,3 +44,7 @@ class AuditChainBroken(TenantGuardError):
 
 class Unauthorized(TenantGuardError):
     """The actor's token is unknown or its role does not allow the action."""
+
+
+class InferenceLogInvalid(TenantGuardError):
+    """An inference-log row or file does not match the DESIGN.md contract."""

@@ -1,0 +1,62 @@
+"""`tenantguard logs ...` and `tenantguard abuse ...`; heavy imports inside command bodies."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tenantguard.clitools import handle_errors, settings
+
+
+@click.group()
+def logs() -> None:
+    """The inference log (production traffic, DESIGN.md "Inference logs")."""
+
+
+@logs.command("ingest")
+@click.argument("file", type=click.Path(path_type=Path))
+@handle_errors
+def logs_ingest(file: Path) -> None:
+    """Append FILE.jsonl (one request a line) to the inference log; bad lines go to quarantine, exit 2."""
+    from tenantguard.monitoring.ingest import ingest_jsonl
+    from tenantguard.monitoring.inference_log import InferenceLog
+
+    s = settings()
+    result = ingest_jsonl(file, InferenceLog(s.inference_log_url), s.quarantine_root / "logs")
+    ids = f" (ids {result.first_id}..{result.last_id})" if result.appended else ""
+    click.echo(f"ingested {result.appended} rows{ids} into {s.inference_log_url}")
+    if result.replaced_utf8_lines:
+        click.echo(f"note: {result.replaced_utf8_lines} line(s) held invalid UTF-8; those bytes were kept as U+FFFD")
+    if result.bad_lines:
+        click.echo(f"error: {result.first_error} ({result.bad_lines} bad line(s) quarantined to "
+                   f"{result.quarantine_path}; fix them and ingest that file's lines again)", err=True)
+        sys.exit(2)
+
+
+@click.group()
+def abuse() -> None:
+    """API-abuse detection over the inference log."""
+
+
+@abuse.command("scan")
+@click.option("--since", "since", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Scan rows with id greater than this.")
+@click.option("--json", "as_json", is_flag=True, help="Print alerts as a JSON list.")
+@handle_errors
+def abuse_scan(since: int, as_json: bool) -> None:
+    """Run every detector over the log; exit 0 no alerts, 1 alerts found, 2 bad input."""
+    import json
+
+    from tenantguard.monitoring.scan import scan_log
+
+    s = settings()
+    result = scan_log(s, after_id=since)
+    if as_json:
+        click.echo(json.dumps([a.to_dict() for a in result.alerts], indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"scanned {result.rows} rows (ids {since + 1}..{result.last_id}); {len(result.alerts)} alert(s)")
+        for a in result.alerts:
+            click.echo(f"{a.kind:<18} tenant={a.tenant_id:<16} key={a.api_key or '-':<18} score={a.score:.3g} "
+                       f"threshold={a.threshold:.3g} ids={a.first_id}..{a.last_id} action={a.action}  {a.summary}")
+    sys.exit(1 if result.alerts else 0)

@@ -1,0 +1,216 @@
+"""The inference-log table (DESIGN.md "Inference logs"): one row a production request, read by cursor.
+
+SQLAlchemy Core over any URL (default SQLite under the home). `id` is assigned by the table and only
+grows (SQLite AUTOINCREMENT), so a reader that remembers the last id it saw misses nothing. `ts` is
+stored as ISO-8601 UTC text with a fixed width so it sorts; naive timestamps are taken as UTC.
+
+Text is kept, never dropped: NUL characters and lone surrogates (which no SQL text column can hold)
+become U+FFFD, bytes are decoded as UTF-8 with replacement. An attacker cannot keep a request out of
+the log by sending bytes the database rejects.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from tenantguard.errors import InferenceLogInvalid
+
+COLUMNS = ("id", "ts", "tenant_id", "feature", "region", "api_key", "session_id", "model_version",
+           "prompt", "completion", "prompt_tokens", "completion_tokens", "latency_ms", "params")
+REQUIRED = ("ts", "tenant_id")
+_TEXT = ("prompt", "completion")
+_SHORT = ("feature", "region", "api_key", "session_id", "model_version")
+_COUNTS = ("prompt_tokens", "completion_tokens")
+_TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+MAX_TEXT_CHARS = 1_000_000  # a prompt is the whole context (RAG documents, history): generous, but bounded
+MAX_SHORT_CHARS = 256
+
+_metadata = sa.MetaData()
+inference_log_table = sa.Table(
+    "inference_log", _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ts", sa.String(32), nullable=False, index=True),
+    sa.Column("tenant_id", sa.String(40), nullable=False, index=True),
+    *(sa.Column(name, sa.String(MAX_SHORT_CHARS)) for name in _SHORT),
+    sa.Column("prompt", sa.Text), sa.Column("completion", sa.Text),
+    sa.Column("prompt_tokens", sa.Integer), sa.Column("completion_tokens", sa.Integer),
+    sa.Column("latency_ms", sa.Float), sa.Column("params", sa.Text),
+    sqlite_autoincrement=True,
+)
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine for `url`; creates the parent directory of a SQLite file."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return sa.create_engine(url, connect_args={"timeout": 30})
+    return sa.create_engine(url)
+
+
+class InferenceLog:
+    """The inference-log table at a SQLAlchemy URL; created on first use."""
+
+    def __init__(self, url: str, *, max_text_chars: int = MAX_TEXT_CHARS) -> None:
+        self.url = url
+        self.max_text_chars = max_text_chars
+        self.engine = make_engine(url)
+        _metadata.create_all(self.engine, tables=[inference_log_table])
+
+    def append(self, rows: list[dict]) -> int:
+        """Validate every row (all-or-nothing), insert them in order and return how many were written."""
+        clean = [validate_row(row, f"row {i}", max_text_chars=self.max_text_chars) for i, row in enumerate(rows)]
+        if not clean:
+            return 0
+        with self.engine.begin() as conn:
+            last = conn.execute(sa.select(sa.func.max(inference_log_table.c.id))).scalar() or 0
+            for i, row in enumerate(clean):
+                given = row.get("id")
+                if given is not None:
+                    if given <= last:
+                        raise InferenceLogInvalid(
+                            f"row {i} field 'id': {given} is not above the log's last id {last}; ids only grow "
+                            f"(omit 'id' to have one assigned)")
+                    last = given
+            conn.execute(inference_log_table.insert(), clean)
+        return len(clean)
+
+    def read(self, after_id: int = 0, limit: int = 10_000, *, tenant_id: str | None = None) -> list[dict]:
+        """Rows with id > after_id ordered by id, at most `limit`; `params` parsed back into a dict."""
+        t = inference_log_table
+        q = sa.select(t).where(t.c.id > after_id).order_by(t.c.id).limit(limit)
+        if tenant_id is not None:
+            q = q.where(t.c.tenant_id == tenant_id)
+        with self.engine.connect() as conn:
+            out = [dict(r._mapping) for r in conn.execute(q)]
+        for row in out:
+            row["params"] = _load_params(row["params"])
+        return out
+
+    def max_id(self) -> int:
+        """The newest id, 0 for an empty log."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.max(inference_log_table.c.id))).scalar() or 0)
+
+    def iter_batches(self, after_id: int = 0, *, batch: int = 10_000) -> Iterable[list[dict]]:
+        """Every row after `after_id` in id order, `batch` rows at a time."""
+        while rows := self.read(after_id, batch):
+            yield rows
+            after_id = rows[-1]["id"]
+
+
+def validate_row(row: Any, where: str, *, max_text_chars: int = MAX_TEXT_CHARS) -> dict:
+    """One row in table shape, or InferenceLogInvalid naming `where` and the field."""
+    if not isinstance(row, dict):
+        raise InferenceLogInvalid(f"{where}: expected a JSON object with keys {list(COLUMNS)}")
+    unknown = sorted(set(row) - set(COLUMNS))
+    if unknown:
+        raise InferenceLogInvalid(f"{where}: unknown field(s) {unknown}; allowed: {list(COLUMNS)}")
+    for key in REQUIRED:
+        if row.get(key) in (None, ""):
+            raise InferenceLogInvalid(f"{where}: missing required field '{key}'")
+    out: dict[str, Any] = {name: None for name in COLUMNS}
+    if row.get("id") is not None:
+        out["id"] = _count(row["id"], where, "id", positive=True)
+    out["ts"] = _ts(row["ts"], where)
+    tenant = row["tenant_id"]
+    if not isinstance(tenant, str) or not _TENANT_RE.match(tenant):
+        raise InferenceLogInvalid(
+            f"{where} field 'tenant_id': {str(tenant)[:50]!r} must match ^[a-z0-9][a-z0-9-]{{1,39}}$")
+    out["tenant_id"] = tenant
+    for name in _SHORT:
+        out[name] = _text(row.get(name), where, name, MAX_SHORT_CHARS)
+    for name in _TEXT:
+        out[name] = _text(row.get(name), where, name, max_text_chars)
+    for name in _COUNTS:
+        if row.get(name) is not None:
+            out[name] = _count(row[name], where, name)
+    if row.get("latency_ms") is not None:
+        lat = row["latency_ms"]
+        if isinstance(lat, bool) or not isinstance(lat, (int, float)) or not math.isfinite(lat) or lat < 0:
+            raise InferenceLogInvalid(f"{where} field 'latency_ms': expected a non-negative number, got {lat!r:.50}")
+        out["latency_ms"] = float(lat)
+    out["params"] = _params(row.get("params"), where)
+    if out["id"] is None:
+        del out["id"]  # let the table assign it
+    return out
+
+
+def parse_ts(value: str) -> float:
+    """Seconds since the epoch of a stored `ts`."""
+    return datetime.fromisoformat(value).timestamp()
+
+
+def _ts(value: Any, where: str) -> str:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        if isinstance(value, (int, float)):
+            dt = datetime.fromtimestamp(float(value), tz=timezone.utc)
+        elif isinstance(value, datetime):
+            dt = value
+        elif isinstance(value, str):
+            dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        else:
+            raise ValueError
+    except (ValueError, OverflowError, OSError):
+        raise InferenceLogInvalid(
+            f"{where} field 'ts': {str(value)[:40]!r} is not an ISO-8601 time or epoch seconds "
+            f"(e.g. 2026-01-31T12:00:00Z)") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _text(value: Any, where: str, name: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        raise InferenceLogInvalid(f"{where} field '{name}': expected a string or null, got {type(value).__name__}")
+    if len(value) > limit:
+        raise InferenceLogInvalid(f"{where} field '{name}': {len(value)} characters exceeds the limit of {limit}")
+    return _BAD_CHARS.sub("\ufffd", value)
+
+
+def _count(value: Any, where: str, name: str, *, positive: bool = False) -> int:
+    ok = isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and value.is_integer()
+    low = 1 if positive else 0
+    if not ok or value < low or value > 2**62:
+        kind = "a positive integer" if positive else "a non-negative integer"
+        raise InferenceLogInvalid(f"{where} field '{name}': expected {kind}, got {value!r:.50}")
+    return int(value)
+
+
+def _params(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InferenceLogInvalid(f"{where} field 'params': not valid JSON text") from None
+    if not isinstance(value, dict):
+        raise InferenceLogInvalid(f"{where} field 'params': expected a JSON object or null")
+    try:
+        return _BAD_CHARS.sub("\ufffd", json.dumps(value, sort_keys=True, allow_nan=False))
+    except (TypeError, ValueError):
+        raise InferenceLogInvalid(f"{where} field 'params': values must be JSON (no NaN, bytes or objects)") from None
+
+
+def _load_params(text: str | None) -> dict | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"_unparsed": text[:200]}  # written by someone else; keep it visible rather than drop it
+    return value if isinstance(value, dict) else {"_value": value}

@@ -1,0 +1,112 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tenantguard.cli import cli
+from tenantguard.errors import InferenceLogInvalid
+from tenantguard.monitoring.inference_log import COLUMNS, InferenceLog
+
+
+def _row(**kw):
+    row = {"ts": "2026-01-31T12:00:00Z", "tenant_id": "acme", "api_key": "k1", "prompt": "hello"}
+    row.update(kw)
+    return row
+
+
+@pytest.fixture
+def log(tmp_path):
+    return InferenceLog(f"sqlite:///{tmp_path / 'db' / 'inference.db'}")
+
+
+def test_append_assigns_growing_ids_and_read_returns_them_in_order(log):
+    assert log.max_id() == 0
+    assert log.append([_row(prompt=f"p{i}") for i in range(5)]) == 5
+    rows = log.read()
+    assert [r["id"] for r in rows] == [1, 2, 3, 4, 5]
+    assert set(rows[0]) == set(COLUMNS)
+    assert [r["prompt"] for r in log.read(after_id=2, limit=2)] == ["p2", "p3"]
+    assert log.max_id() == 5
+
+
+def test_missing_optional_fields_are_null_and_params_round_trip(log):
+    log.append([_row(params={"logprobs": 5, "max_tokens": 10}), _row(params='{"temperature": 0.2}')])
+    a, b = log.read()
+    assert a["completion"] is None and a["prompt_tokens"] is None and a["region"] is None
+    assert a["params"] == {"logprobs": 5, "max_tokens": 10}
+    assert b["params"] == {"temperature": 0.2}
+    assert a["ts"] == "2026-01-31T12:00:00.000000Z"
+
+
+@pytest.mark.parametrize("row, message", [
+    (_row(colour="red"), "row 0: unknown field(s) ['colour']"),
+    ({"tenant_id": "acme"}, "row 0: missing required field 'ts'"),
+    (_row(tenant_id="Acme"), "row 0 field 'tenant_id'"),
+    (_row(prompt_tokens=-3), "row 0 field 'prompt_tokens': expected a non-negative integer, got -3"),
+    (_row(completion_tokens=True), "row 0 field 'completion_tokens'"),
+    (_row(ts="yesterday"), "row 0 field 'ts'"),
+    (_row(params="{not json"), "row 0 field 'params': not valid JSON"),
+    (_row(prompt=12), "row 0 field 'prompt': expected a string or null, got int"),
+    (_row(latency_ms=float("nan")), "row 0 field 'latency_ms'"),
+])
+def test_invalid_rows_are_rejected_with_a_one_line_error_naming_row_and_field(log, row, message):
+    with pytest.raises(InferenceLogInvalid) as exc:
+        log.append([row])
+    assert message in str(exc.value) and "\n" not in str(exc.value)
+    assert log.max_id() == 0  # all or nothing
+
+
+def test_binary_looking_text_and_bytes_are_kept_not_dropped(log):
+    log.append([_row(prompt="a\x00b\ud800c", completion=b"\xff\xfeok")])
+    (row,) = log.read()
+    assert row["prompt"] == "a\ufffdb\ufffdc"
+    assert row["completion"].endswith("ok") and "\ufffd" in row["completion"]
+
+
+def test_huge_field_is_rejected_not_truncated(tmp_path):
+    small = InferenceLog(f"sqlite:///{tmp_path / 'i.db'}", max_text_chars=100)
+    with pytest.raises(InferenceLogInvalid, match="101 characters exceeds the limit of 100"):
+        small.append([_row(prompt="x" * 101)])
+
+
+def test_given_ids_must_grow(log):
+    log.append([_row(id=10)])
+    with pytest.raises(InferenceLogInvalid, match="field 'id': 7 is not above the log's last id 10"):
+        log.append([_row(id=7)])
+    log.append([_row()])
+    assert [r["id"] for r in log.read()] == [10, 11]
+
+
+def test_out_of_order_timestamps_are_accepted_and_read_by_id(log):
+    log.append([_row(ts="2026-01-31T12:00:05Z"), _row(ts="2026-01-31T11:00:00+01:00"), _row(ts=1769860800)])
+    assert [r["ts"][:19] for r in log.read()] == ["2026-01-31T12:00:05", "2026-01-31T10:00:00", "2026-01-31T12:00:00"]
+
+
+def test_logs_ingest_appends_good_lines_and_quarantines_bad_ones(tg_home, tmp_path):
+    src = tmp_path / "traffic.jsonl"
+    lines = [json.dumps(_row(prompt="one")).encode(), b"{oops", json.dumps(_row(prompt_tokens=-1)).encode(),
+             b"", json.dumps(_row(prompt="caf\xe9"), ensure_ascii=False).encode("latin-1"), json.dumps(_row(prompt="two")).encode()]
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    result = CliRunner().invoke(cli, ["logs", "ingest", str(src)])
+    assert result.exit_code == 2
+    assert f"{src}:2: not valid JSON" in result.stderr
+    assert "2 bad line(s) quarantined" in result.stderr
+    rows = InferenceLog(f"sqlite:///{tg_home / 'inference.db'}").read()
+    assert [r["prompt"] for r in rows] == ["one", "caf\ufffd", "two"]
+    (qfile,) = (tg_home / "quarantine" / "logs").iterdir()
+    bad = [json.loads(line) for line in qfile.read_text().splitlines()]
+    assert [b["line"] for b in bad] == [2, 3]
+    assert "prompt_tokens" in bad[1]["reason"] and bad[0]["raw"] == "{oops"
+
+
+def test_logs_ingest_of_a_clean_file_exits_zero(tg_home, tmp_path):
+    src = tmp_path / "ok.jsonl"
+    src.write_text("\n".join(json.dumps(_row(prompt=str(i))) for i in range(3)) + "\n")
+    result = CliRunner().invoke(cli, ["logs", "ingest", str(src)])
+    assert result.exit_code == 0, result.output
+    assert "ingested 3 rows (ids 1..3)" in result.output
+
+
+def test_logs_ingest_of_a_missing_file_is_bad_input(tg_home, tmp_path):
+    result = CliRunner().invoke(cli, ["logs", "ingest", str(tmp_path / "nope.jsonl")])
+    assert result.exit_code == 2 and "file not found" in result.stderr
