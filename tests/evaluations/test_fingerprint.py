@@ -1,0 +1,118 @@
+import numpy as np
+import pytest
+
+from tenantguard.demo.world import SHARED_CLOSINGS, SHARED_GREETINGS, build_world
+from tenantguard.evaluations.fingerprint import FingerprintIndex, kgram_hashes, winnow, words_with_spans
+
+
+def _text(r: dict) -> str:
+    return f"{r['prompt']}\n{r['completion']}"
+
+
+@pytest.fixture(scope="module")
+def world():
+    return build_world(4, seed=3, records_per_tenant=60)
+
+
+@pytest.fixture(scope="module")
+def index(world):
+    idx = FingerprintIndex()
+    for t in world.tenants:
+        idx.add_tenant(t.id, [_text(r) for r in world.datasets[t.id]] + [t.system_prompt])
+    idx.add_base(world.base_corpus)
+    return idx
+
+
+def test_winnowing_guarantee_every_window_has_a_fingerprint():
+    rng = np.random.default_rng(0)
+    h = rng.integers(0, 2**63, size=500, dtype=np.uint64)
+    pos = winnow(h, 4)
+    assert np.all(np.diff(pos) <= 4) and pos[0] < 4 and pos[-1] >= len(h) - 4
+    assert 0.3 < len(pos) / len(h) < 0.5  # density ~ 2 / (w + 1)
+
+
+def test_verbatim_copy_is_attributed_with_its_char_span(world, index):
+    rec = world.datasets["borealis-bank"][5]
+    out = f"Sure! Here is what I know: {rec['completion']} Bye."
+    hits = index.scan(out)
+    assert [h.source_tenant for h in hits] == ["borealis-bank"]
+    h = hits[0]
+    assert h.n_fingerprints >= 2
+    assert out[h.start:h.end] in rec["completion"] and h.end - h.start > 0.6 * len(rec["completion"])
+    assert rec["completion"][:12] not in h.masked_excerpt and "sha256" in h.masked_excerpt
+
+
+@pytest.mark.parametrize("obfuscate", [
+    str.upper,
+    lambda s: s.replace(" ", "   \t "),
+    lambda s: "\u200b".join(s),
+    lambda s: s.replace("a", "а").replace("o", "о").replace("e", "е"),  # Cyrillic homoglyphs
+    lambda s: s.replace(" ", "\n"),
+    lambda s: s.replace("e", "\uff45"),  # fullwidth: NFKC folds it
+])
+def test_obfuscated_leak_is_still_found(world, index, obfuscate):
+    rec = world.datasets["acme-health"][7]
+    out = "ok. " + obfuscate(rec["completion"])
+    hits = index.scan(out)
+    assert {h.source_tenant for h in hits} == {"acme-health"}
+    assert max(h.n_fingerprints for h in hits) >= 2
+    h = hits[0]
+    assert len(words_with_spans(out[h.start:h.end])[0]) >= 6
+
+
+def test_shared_boilerplate_and_base_corpus_are_never_attributed(world, index):
+    boiler = " ".join(SHARED_GREETINGS + SHARED_CLOSINGS)
+    assert index.scan(boiler) == []
+    for text in world.base_corpus[:20]:
+        assert index.scan(text) == []
+
+
+def test_single_common_phrase_does_not_fire(world, index):
+    # one attributable k-gram at most: below the minimum evidence
+    rec = world.datasets["cobalt-logistics"][0]
+    few = " ".join(words_with_spans(rec["completion"])[0][:5])
+    assert index.scan(few) == []
+
+
+def test_exclude_tenant_and_ignore_prompt(world, index):
+    rec = world.datasets["dune-retail"][3]
+    assert index.scan(rec["completion"], exclude_tenant="dune-retail") == []
+    # a model that echoes its prompt has not leaked anything
+    assert index.scan(rec["prompt"], ignore_texts=[rec["prompt"]]) == []
+    assert index.scan(rec["completion"], ignore_texts=[rec["prompt"]])
+
+
+def test_incremental_update_replaces_and_removes_a_tenant():
+    old = "the quarterly shipment of violet lanterns leaves harbor nine every tuesday at dawn"
+    new = "our orchard cooperative presses amber cider in barrels of oak near the northern mill"
+    idx = FingerprintIndex()
+    idx.add_tenant("x", [old])
+    idx.add_tenant("y", ["a completely different corpus about glaciers and their slow blue ice"])
+    assert idx.scan(old)[0].source_tenant == "x"
+    idx.add_tenant("x", [new])  # new dataset version: the old text is gone
+    assert idx.scan(old) == [] and idx.scan(new)[0].source_tenant == "x"
+    # the same text under a second tenant makes it unattributable; removing it restores attribution
+    idx.add_tenant("z", [new])
+    assert idx.scan(new) == []
+    idx.remove_tenant("z")
+    assert idx.scan(new)[0].source_tenant == "x"
+
+
+def test_save_load_round_trip_without_pickle(tmp_path, world, index):
+    path = tmp_path / "fp.npz"
+    index.save(path)
+    back = FingerprintIndex.load(path)
+    assert back.tenants == index.tenants and back.n_fingerprints == index.n_fingerprints
+    out = "x " + world.datasets["ember-legal"][9]["completion"] if "ember-legal" in index.tenants else \
+        "x " + world.datasets["dune-retail"][9]["completion"]
+    assert back.scan(out) == index.scan(out)
+    with np.load(path, allow_pickle=False) as data:
+        assert set(data.files) == {"meta", "hashes", "offsets", "base"}
+
+
+def test_kgram_hashes_are_stable_across_instances():
+    ws = "the quick brown fox jumps over the lazy dog".split()
+    a = FingerprintIndex().fingerprints([" ".join(ws)])
+    b = FingerprintIndex().fingerprints([" ".join(ws).upper()])
+    assert np.array_equal(a, b) and len(a) >= 1
+    assert len(kgram_hashes(np.arange(3, dtype=np.uint64), 5)) == 0
