@@ -48,3 +48,15 @@ class Unauthorized(TenantGuardError):
 
 class InferenceLogInvalid(TenantGuardError):
     """An inference-log row or file does not match the DESIGN.md contract."""
+
+
+class ScopeInvalid(ConfigError):
+    """A kill-switch scope, fallback or expiry is malformed."""
+
+
+class SwitchNotFound(TenantGuardError):
+    """No kill switch has the given id or scope."""
+
+
+class StoreUnavailable(TenantGuardError):
+    """The kill-switch / audit database cannot be reached."""
