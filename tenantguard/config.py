@@ -64,6 +64,11 @@ class Settings:
         return self.home / "quarantine"
 
     @property
+    def base_corpus_path(self) -> Path:
+        """The shared base model's training texts, one JSON object {"text": ...} a line."""
+        return self.home / "base_corpus.jsonl"
+
+    @property
     def probes_dir(self) -> Path:
         return self.home / "probes"
 

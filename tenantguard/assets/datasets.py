@@ -1,0 +1,67 @@
+"""`finetune_dataset`: the tenant's newest dataset, validated, quarantined, split, canary-planted, logged."""
+
+from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, Failure,
+                     MaterializeResult, MetadataValue, asset)
+
+from tenantguard.assets.partitions import tenants_partitions
+from tenantguard.errors import TenantGuardError
+from tenantguard.pipelines.resources import TenantGuardResource
+
+
+@asset(
+    partitions_def=tenants_partitions,
+    group_name="tenant_pipeline",
+    check_specs=[AssetCheckSpec("dataset_valid", asset="finetune_dataset", blocking=True,
+                                description="Rejected share within the limit and no record claims another tenant")],
+    description="Newest dataset version: normalized, validated (GX), quarantined, split, canaries planted.",
+)
+def finetune_dataset(context: AssetExecutionContext, tenantguard: TenantGuardResource) -> MaterializeResult:
+    from tenantguard.models.prepare import prepare_dataset
+
+    s = tenantguard.settings()
+    try:
+        tenant = tenantguard.tenant(context.partition_key)
+        prepared = prepare_dataset(s, tenant)
+        _log_to_mlflow(tenantguard, prepared)
+    except TenantGuardError as exc:
+        raise Failure(description=str(exc)) from None
+    limit = s.thresholds.max_rejected_share
+    foreign = prepared.foreign_tenant_lines
+    passed = prepared.rejected_share <= limit and not foreign
+    reason = ("ok" if passed else
+              f"{len(foreign)} record(s) claim another tenant (lines {foreign[:10]})" if foreign else
+              f"rejected share {prepared.rejected_share:.2%} exceeds limit {limit:.2%}")
+    check = AssetCheckResult(
+        check_name="dataset_valid", passed=passed, severity=AssetCheckSeverity.ERROR,
+        description=reason,
+        metadata={"rejected_share": prepared.rejected_share, "limit": limit, "foreign_tenant_records": len(foreign),
+                  "quarantined": prepared.quarantined, **{f"gx: {k}": v for k, v in prepared.expectations.items()}})
+    return MaterializeResult(
+        metadata={"version": prepared.version, "digest": prepared.digest, "kept": prepared.kept,
+                  "quarantined": prepared.quarantined, "train_records": len(prepared.train),
+                  "holdout_records": len(prepared.holdout),
+                  "train_path": MetadataValue.path(str(prepared.train_path)),
+                  "quarantine_path": MetadataValue.path(str(prepared.quarantine_path or "")),
+                  "rejected_share": prepared.rejected_share},
+        data_version=None, check_results=[check])
+
+
+def _log_to_mlflow(tenantguard: TenantGuardResource, prepared) -> None:
+    """One MLflow run per prepared digest, the dataset logged as a training input (reused on rerun)."""
+    import mlflow
+
+    from tenantguard.models.registry import TAG_DIGEST, TAG_TENANT
+
+    reg = tenantguard.registry()
+    reg.check_reachable()
+    exp = reg.experiment_id(f"tenantguard/{prepared.tenant_id}")
+    found = reg.client.search_runs([exp], f"tags.`{TAG_DIGEST}` = '{prepared.digest}' and tags.kind = 'dataset'",
+                                   max_results=1)
+    if found:
+        return
+    with mlflow.start_run(experiment_id=exp, run_name=f"dataset {prepared.version}",
+                          tags={TAG_TENANT: prepared.tenant_id, TAG_DIGEST: prepared.digest, "kind": "dataset"}):
+        reg.log_dataset_input(prepared.train, name=f"{prepared.tenant_id}/{prepared.version}",
+                              source=str(prepared.train_path), digest=prepared.digest)
+        mlflow.log_metrics({"kept": prepared.kept, "quarantined": prepared.quarantined,
+                            "rejected_share": prepared.rejected_share})

@@ -1,0 +1,138 @@
+"""`tenantguard demo`: a synthetic multi-tenant world, run headless through a real Dagster instance.
+
+Idempotent: the world is written once; prepared datasets and registered versions are reused.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import warnings
+from typing import Callable
+
+from tenantguard.config import Settings
+from tenantguard.tenants import dump_tenants, load_tenants
+
+DATASET_VERSION = "v0001"
+
+
+def write_world(settings: Settings, *, n_tenants: int, seed: int) -> bool:
+    """Write tenants.yaml, one dataset version per tenant and the base corpus; False if already there."""
+    from tenantguard.demo.world import build_world
+
+    if settings.tenants_file.exists():
+        return False
+    world = build_world(n_tenants, seed=seed)
+    settings.ensure_home()
+    for tid, records in world.datasets.items():
+        d = settings.datasets_root / tid
+        d.mkdir(parents=True, exist_ok=True)
+        with (d / f"{DATASET_VERSION}.jsonl").open("w", encoding="utf-8") as fh:
+            for r in records:
+                fh.write(json.dumps(r) + "\n")
+    with settings.base_corpus_path.open("w", encoding="utf-8") as fh:
+        for text in world.base_corpus:
+            fh.write(json.dumps({"text": text}) + "\n")
+    dump_tenants(world.tenants, settings.tenants_file)
+    return True
+
+
+def quiet() -> None:
+    """The demo prints its own progress; library chatter goes to <home>/logs."""
+    warnings.filterwarnings("ignore")
+    for name in ("mlflow", "alembic", "dagster", "great_expectations", "evidently", "urllib3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def run_demo(settings: Settings, *, n_tenants: int = 6, seed: int = 7, echo: Callable[[str], None] = print) -> dict:
+    quiet()
+    t0 = time.monotonic()
+    settings.ensure_home()
+    wrote = write_world(settings, n_tenants=n_tenants, seed=seed)
+    echo(f"home {settings.home} ({'new synthetic world' if wrote else 'existing world reused'})")
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    os.environ.setdefault("TENANTGUARD_HOME", str(settings.home))
+    from dagster import DagsterInstance
+
+    from tenantguard.pipelines.definitions import defs
+    from tenantguard.sensors.tenant_sync import sync_partitions
+
+    tenants = load_tenants(settings.tenants_file)
+    with DagsterInstance.get() as instance:
+        plan = sync_partitions(instance, [t.id for t in tenants], page_size=len(tenants) or 1)
+        echo(f"tenants: {len(tenants)} ({len(plan.add)} partitions added)")
+        echo("[base] training the shared base model ...")
+        result = execute(defs.resolve_job_def("base_job"), instance, settings)
+        if not result.success:
+            raise SystemExit(f"base_job failed: {_failure(result)}")
+        job = defs.resolve_job_def("tune_and_gate")
+        outcomes = {}
+        for i, t in enumerate(tenants, start=1):
+            ts = time.monotonic()
+            res = execute(job, instance, settings, partition_key=t.id)
+            outcomes[t.id] = res
+            state = "ok" if res.success else f"FAILED: {_failure(res)}"
+            echo(f"[{i}/{len(tenants)}] {t.id:<20} run {res.run_id[:8]}  {time.monotonic() - ts:5.1f}s  {state}")
+    rows = summary_rows(settings, tenants)
+    echo("")
+    echo(format_table(rows))
+    echo(f"\ndone in {time.monotonic() - t0:.1f}s. Dagster UI: `make ui`; MLflow UI: `make mlflow-ui`.")
+    return {"rows": rows, "runs": {k: v.run_id for k, v in outcomes.items()}}
+
+
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def execute(job, instance, settings: Settings, **kwargs):
+    """Run a job in process on the real instance; library chatter goes to <home>/logs/demo.log."""
+    import contextlib
+
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.logs_dir / "demo.log").open("a") as log, contextlib.redirect_stderr(log), \
+            contextlib.redirect_stdout(log):
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG,
+                                      **kwargs)
+
+
+def _failure(result) -> str:
+    for ev in result.all_events:
+        if ev.is_step_failure:
+            err = ev.step_failure_data.error
+            return (err.message or "").strip().splitlines()[0][:200] if err else ev.message
+    return "see the run in the Dagster UI"
+
+
+def summary_rows(settings: Settings, tenants) -> list[dict]:
+    from tenantguard.errors import TenantGuardError
+    from tenantguard.models.prepare import load_prepared
+    from tenantguard.models.registry import Registry, model_name
+
+    reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)
+    rows = []
+    for t in tenants:
+        try:
+            p = load_prepared(settings, t.id)
+            version, digest, kept, quarantined = p.version, p.digest, p.kept, p.quarantined
+        except TenantGuardError:
+            version, digest, kept, quarantined = "-", "-", 0, 0
+        for f in t.features:
+            name = model_name(f, t.id)
+            cand, champ = reg.alias_version(name, "candidate"), reg.alias_version(name, "champion")
+            rows.append({"tenant": t.id, "dataset": version, "digest": digest, "kept": kept,
+                         "quarantined": quarantined, "model": name, "candidate": cand or "-",
+                         "champion": champ or "-"})
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    if not rows:
+        return "(no tenants)"
+    cols = list(rows[0])
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
+    line = "  ".join(c.ljust(widths[c]) for c in cols)
+    sep = "  ".join("-" * widths[c] for c in cols)
+    body = ["  ".join(str(r[c]).ljust(widths[c]) for c in cols) for r in rows]
+    return "\n".join([line, sep, *body])

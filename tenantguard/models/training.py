@@ -1,0 +1,102 @@
+"""Register the shared base and tenant candidates in MLflow with lineage (used by the Dagster assets).
+
+Both are idempotent: a version with the same corpus digest / (dataset digest, base version) is reused.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from tenantguard.config import Settings
+from tenantguard.errors import DatasetInvalid, TenantGuardError
+from tenantguard.models import registry as R
+from tenantguard.models.prepare import PreparedData
+
+
+@dataclass(frozen=True)
+class Registered:
+    name: str
+    version: str
+    run_id: str
+    reused: bool
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+
+def read_base_corpus(settings: Settings) -> list[str]:
+    path = settings.base_corpus_path
+    if not path.exists():
+        raise DatasetInvalid(f"{path}: base corpus not found (run `tenantguard demo` or write one text per line "
+                             f"as {{\"text\": ...}})")
+    texts = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            texts.append(str(json.loads(line)["text"]))
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise DatasetInvalid(f"{path} line {n}: expected a JSON object with a 'text' field") from None
+    return texts
+
+
+def register_base(settings: Settings, reg: R.Registry, feature: str) -> Registered:
+    import mlflow
+
+    from tenantguard.models.tuner import log_ngram_model, train_base
+
+    texts = read_base_corpus(settings)
+    digest = hashlib.sha256("\n\x1e".join(texts).encode()).hexdigest()[:16]
+    name = R.model_name(feature, R.BASE_TENANT)
+    tags = {R.TAG_TENANT: R.BASE_TENANT, R.TAG_FEATURE: feature, R.TAG_DIGEST: digest}
+    existing = reg.find_version(name, tags)
+    if existing is None:
+        exp = reg.experiment_id("tenantguard/base")
+        with mlflow.start_run(experiment_id=exp, run_name=f"base {feature}", tags=tags) as run:
+            lm = train_base(texts)
+            mlflow.log_params({"order": lm.order, "corpus_texts": len(texts)})
+            info = log_ngram_model(lm)
+        existing = reg.register(name, info.model_uri, run.info.run_id, {**tags, R.TAG_STATUS: "promoted"})
+        reused = False
+    else:
+        reused = True
+    reg.point_alias(name, "champion", existing.version)
+    return Registered(name, str(existing.version), existing.run_id, reused)
+
+
+def register_candidate(settings: Settings, reg: R.Registry, prepared: PreparedData, feature: str,
+                       *, dagster_run_id: str | None = None) -> Registered:
+    """Fine-tune the base champion on the tenant's prepared train split; alias `candidate`."""
+    import mlflow
+
+    from tenantguard.models.adapter import NGramTenantModel, load_tenant_model
+    from tenantguard.models.tuner import FINETUNE_WEIGHT, finetune, log_ngram_model
+
+    base_name = R.model_name(feature, R.BASE_TENANT)
+    base_version = reg.alias_version(base_name, "champion")
+    if base_version is None:
+        raise TenantGuardError(f"{base_name}@champion does not exist: materialize the `base_model` asset first")
+    name = R.model_name(feature, prepared.tenant_id)
+    tags = {R.TAG_TENANT: prepared.tenant_id, R.TAG_FEATURE: feature, R.TAG_DIGEST: prepared.digest,
+            R.TAG_BASE_VERSION: base_version}
+    existing = reg.find_version(name, tags)
+    reused = existing is not None
+    if existing is None:
+        base = load_tenant_model(f"models:/{base_name}/{base_version}")
+        if not isinstance(base, NGramTenantModel):
+            raise TenantGuardError(f"{base_name}/{base_version} is not the default n-gram model; the default tuner "
+                                   f"cannot fine-tune it (register tenant versions from your own tuner instead)")
+        exp = reg.experiment_id(f"tenantguard/{prepared.tenant_id}")
+        run_tags = {**tags, "kind": "tune", **({"dagster.run_id": dagster_run_id} if dagster_run_id else {})}
+        with mlflow.start_run(experiment_id=exp, run_name=f"tune {feature} {prepared.version}", tags=run_tags) as run:
+            reg.log_dataset_input(prepared.train, name=f"{prepared.tenant_id}/{prepared.version}",
+                                  source=str(prepared.train_path), digest=prepared.digest)
+            lm = finetune(base.lm, prepared.train)
+            mlflow.log_params({"order": lm.order, "weight": FINETUNE_WEIGHT, "train_records": len(prepared.train),
+                               "base_model": f"{base_name}/{base_version}", "dataset_version": prepared.version})
+            info = log_ngram_model(lm)
+        existing = reg.register(name, info.model_uri, run.info.run_id, {**tags, R.TAG_STATUS: "candidate"})
+    reg.point_alias(name, "candidate", existing.version)
+    return Registered(name, str(existing.version), existing.run_id, reused)

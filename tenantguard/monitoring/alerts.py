@@ -1,0 +1,112 @@
+"""The one alert record every abuse detector emits, and the alerts table it is deduplicated into.
+
+Evidence is masked (`masking.mask`: first/last two characters, length, sha256 prefix) and only ever
+drawn from the alert's own tenant; other tenants in a cross-tenant campaign appear as counts.
+`alert_id` is a digest of (kind, tenant, api_key, group), so the same finding raised again by a
+later scan or a re-run sensor tick updates one row instead of adding another.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from tenantguard.monitoring.inference_log import make_engine
+
+KINDS = ("injection_campaign", "model_extraction", "token_budget", "jailbreak_sweep")
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str
+    tenant_id: str
+    api_key: str | None
+    first_id: int
+    last_id: int
+    score: float
+    threshold: float
+    summary: str  # one line, no raw text
+    group: str  # what makes this finding the same finding on a re-scan (campaign signature, key, session)
+    member_ids: tuple[int, ...] = ()  # log ids of this tenant's requests in the finding (capped)
+    evidence: tuple[str, ...] = ()  # masked excerpts of this tenant's own requests
+    stats: dict = field(default_factory=dict)
+    action: str = "alert"
+    feature: str | None = None
+
+    @property
+    def alert_id(self) -> str:
+        raw = json.dumps([self.kind, self.tenant_id, self.api_key, self.group])
+        return hashlib.sha256(raw.encode()).hexdigest()[:20]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["member_ids"] = list(self.member_ids)
+        d["evidence"] = list(self.evidence)
+        d["alert_id"] = self.alert_id
+        return d
+
+
+def dedup(alerts: list[Alert]) -> list[Alert]:
+    """One alert per alert_id: the one covering the most recent rows (then the highest score) wins."""
+    best: dict[str, Alert] = {}
+    for a in alerts:
+        cur = best.get(a.alert_id)
+        if cur is None or (a.last_id, a.score) > (cur.last_id, cur.score):
+            best[a.alert_id] = a
+    return sorted(best.values(), key=lambda a: (a.first_id, a.kind, a.tenant_id))
+
+
+_metadata = sa.MetaData()
+alerts_table = sa.Table(
+    "abuse_alerts", _metadata,
+    sa.Column("alert_id", sa.String(20), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False, index=True),
+    sa.Column("tenant_id", sa.String(40), nullable=False, index=True),
+    sa.Column("api_key", sa.String(256)),
+    sa.Column("first_id", sa.Integer, nullable=False),
+    sa.Column("last_id", sa.Integer, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("record", sa.Text, nullable=False),  # the full Alert as JSON
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
+
+class AlertStore:
+    """The alerts table (default: beside the inference log). `record` inserts or updates by alert_id."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        _metadata.create_all(self.engine, tables=[alerts_table])
+
+    def record(self, alerts: list[Alert]) -> list[Alert]:
+        """Write `alerts`; return those that are new or now cover later rows (what a sensor should act on)."""
+        now = datetime.now(timezone.utc).isoformat()
+        fresh: list[Alert] = []
+        t = alerts_table
+        with self.engine.begin() as conn:
+            for a in dedup(alerts):
+                row = conn.execute(sa.select(t.c.last_id).where(t.c.alert_id == a.alert_id)).first()
+                values = dict(kind=a.kind, tenant_id=a.tenant_id, api_key=a.api_key, first_id=a.first_id,
+                              last_id=a.last_id, score=a.score, threshold=a.threshold, action=a.action,
+                              record=json.dumps(a.to_dict(), ensure_ascii=False), updated_at=now)
+                if row is None:
+                    conn.execute(t.insert().values(alert_id=a.alert_id, created_at=now, **values))
+                    fresh.append(a)
+                elif a.last_id > row.last_id:
+                    conn.execute(t.update().where(t.c.alert_id == a.alert_id).values(**values))
+        return fresh
+
+    def list(self, *, tenant_id: str | None = None, kind: str | None = None) -> list[dict]:
+        q = sa.select(alerts_table.c.record).order_by(alerts_table.c.first_id)
+        if tenant_id is not None:
+            q = q.where(alerts_table.c.tenant_id == tenant_id)
+        if kind is not None:
+            q = q.where(alerts_table.c.kind == kind)
+        with self.engine.connect() as conn:
+            return [json.loads(r.record) for r in conn.execute(q)]
