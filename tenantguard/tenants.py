@@ -49,8 +49,8 @@ def load_tenants(path: Path) -> list[Tenant]:
     tenants: list[Tenant] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
-        line = nodes[i].start_mark.line + 1 if i < len(nodes) else 0
-        tenants.append(_tenant(path, line, item, seen))
+        node = nodes[i] if i < len(nodes) else None
+        tenants.append(_tenant(path, node, item, seen))
     return tenants
 
 
@@ -69,7 +69,21 @@ def _tenant_nodes(root) -> list:
     return []
 
 
-def _tenant(path: Path, line: int, item: object, seen: dict[str, int]) -> Tenant:
+def _key_lines(node) -> dict[str, int]:
+    """1-based line of each key of a tenant mapping node, so an error points at the field itself."""
+    pairs = getattr(node, "value", None)
+    if not isinstance(pairs, list):
+        return {}
+    return {getattr(k, "value", None): k.start_mark.line + 1 for k, _ in pairs if hasattr(k, "start_mark")}
+
+
+def _tenant(path: Path, node, item: object, seen: dict[str, int]) -> Tenant:
+    line = node.start_mark.line + 1 if node is not None else 0
+    key_lines = _key_lines(node) if isinstance(item, dict) else {}
+
+    def at(key: str) -> str:
+        return f"{path} line {key_lines.get(key, line)}"
+
     where = f"{path} line {line}"
     if not isinstance(item, dict):
         raise TenantsFileInvalid(f"{where}: each tenant must be a mapping with keys {sorted(_KEYS)}")
@@ -77,26 +91,30 @@ def _tenant(path: Path, line: int, item: object, seen: dict[str, int]) -> Tenant
     label = f"tenant {tid!r}" if tid is not None else "tenant"
     unknown = set(item) - _KEYS
     if unknown:
-        raise TenantsFileInvalid(f"{where}: {label} has unknown field(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}")
+        raise TenantsFileInvalid(
+            f"{at(sorted(unknown)[0])}: {label} has unknown field(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}")
     for key in _REQUIRED:
         if key not in item or item[key] in (None, ""):
-            raise TenantsFileInvalid(f"{where}: {label} is missing field '{key}'")
+            raise TenantsFileInvalid(f"{where}: {label} is missing field '{key}' (required: {list(_REQUIRED)})")
     if not isinstance(tid, str) or not TENANT_ID_RE.match(tid):
         raise TenantsFileInvalid(
-            f"{where}: tenant id {tid!r} must match ^[a-z0-9][a-z0-9-]{{1,39}}$ (use lower case, digits, '-')")
+            f"{at('id')}: tenant id {tid!r} (field 'id') must match ^[a-z0-9][a-z0-9-]{{1,39}}$ "
+            f"(use lower case, digits, '-')")
     if tid in RESERVED_IDS:
-        raise TenantsFileInvalid(f"{where}: tenant id {tid!r} is reserved for the shared base model; pick another")
+        raise TenantsFileInvalid(
+            f"{at('id')}: tenant id {tid!r} (field 'id') is reserved for the shared base model; pick another")
     if tid in seen:
-        raise TenantsFileInvalid(f"{where}: duplicate tenant id {tid!r} (first defined at line {seen[tid]})")
-    seen[tid] = line
+        raise TenantsFileInvalid(f"{at('id')}: duplicate tenant id {tid!r} in field 'id' (first defined at line "
+                                 f"{seen[tid]}); ids must be unique")
+    seen[tid] = key_lines.get("id", line)
     for key in ("name", "region", "system_prompt"):
         if not isinstance(item[key], str):
-            raise TenantsFileInvalid(f"{where}: {label} field '{key}' must be a string")
+            raise TenantsFileInvalid(f"{at(key)}: {label} field '{key}' must be a string")
     features = item["features"]
     if not isinstance(features, list) or not features or not all(
             isinstance(f, str) and TENANT_ID_RE.match(f) for f in features):
         raise TenantsFileInvalid(
-            f"{where}: {label} field 'features' must be a non-empty list of ids like 'support-assistant'")
+            f"{at('features')}: {label} field 'features' must be a non-empty list of ids like 'support-assistant'")
     return Tenant(id=tid, name=item["name"], region=item["region"], features=tuple(features),
                   system_prompt=item["system_prompt"])
 
