@@ -60,3 +60,9 @@ class SwitchNotFound(TenantGuardError):
 
 class StoreUnavailable(TenantGuardError):
     """The kill-switch / audit database cannot be reached."""
+
+
+class DrillFailed(TenantGuardError):
+    """A kill-switch drill's clients did not start or never observed the switch."""
+
+    exit_code = 1
