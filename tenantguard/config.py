@@ -100,11 +100,24 @@ class Settings:
             return value.encode()
         path = self.home / SECRET_FILE
         if not path.exists():
+            # Written aside and linked into place, so a concurrent process never reads a half-written
+            # (empty) secret, and the first writer wins.
             self.home.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            tmp = self.home / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
-        return path.read_text().strip().encode()
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        value = path.read_text().strip()
+        if not value:
+            raise ConfigError(f"{path}: the project secret file is empty; delete it to regenerate "
+                              f"(canaries change) or set TENANTGUARD_SECRET")
+        return value.encode()
 
 
 def _fraction(env: Mapping[str, str], name: str) -> float:

@@ -17,3 +17,36 @@ def tg_home(tmp_path, monkeypatch):
                 "TENANTGUARD_KILLSWITCH_URL", "TENANTGUARD_INFERENCE_LOG_URL", "DAGSTER_HOME"):
         monkeypatch.delenv(var, raising=False)
     return home
+
+
+SMALL_WORLD_SEED = 11
+
+
+def write_small_world(settings, *, n_tenants: int = 3, seed: int = SMALL_WORLD_SEED, records_per_tenant: int = 60):
+    """Write a demo world (tenants.yaml, datasets/<t>/v0001.jsonl, base corpus) like `demo.run.write_world`."""
+    import json
+
+    from tenantguard.demo.run import DATASET_VERSION
+    from tenantguard.demo.world import build_world
+    from tenantguard.tenants import dump_tenants
+
+    world = build_world(n_tenants, seed=seed, records_per_tenant=records_per_tenant)
+    settings.ensure_home()
+    for tid, records in world.datasets.items():
+        d = settings.datasets_root / tid
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"{DATASET_VERSION}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    settings.base_corpus_path.write_text("".join(json.dumps({"text": t}) + "\n" for t in world.base_corpus),
+                                         encoding="utf-8")
+    dump_tenants(world.tenants, settings.tenants_file)
+    return world
+
+
+@pytest.fixture
+def small_world(tg_home, monkeypatch):
+    """A seeded 3-tenant demo world (60 records each) in `tg_home`; yields (Settings, World)."""
+    from tenantguard.config import Settings
+
+    monkeypatch.setenv("TENANTGUARD_SECRET", "test-secret")
+    settings = Settings.from_env()
+    return settings, write_small_world(settings)
