@@ -36,6 +36,10 @@ class ProbeSuiteInvalid(TenantGuardError):
     """A probe-suite file is malformed."""
 
 
+class BehaviorProfileInvalid(TenantGuardError):
+    """A stored behavior profile (baseline) cannot be read; recompute it."""
+
+
 class AuditChainBroken(TenantGuardError):
     """The hash-chained audit log does not verify."""
 
