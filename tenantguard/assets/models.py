@@ -1,6 +1,8 @@
 """`base_model` (shared) and `candidate_model` (per tenant): thin wrappers over models.training."""
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from typing import Optional
+
+from dagster import AssetExecutionContext, Config, Failure, MaterializeResult, MetadataValue, asset
 
 from tenantguard.assets.datasets import finetune_dataset
 from tenantguard.assets.partitions import tenants_partitions
@@ -25,23 +27,36 @@ def base_model(context: AssetExecutionContext, tenantguard: TenantGuardResource)
         "features": len(done)})
 
 
+class CandidateConfig(Config):
+    """Empty: tune with the default tuner. `adopt_version`: evaluate a version registered elsewhere."""
+
+    adopt_version: Optional[str] = None
+    feature: Optional[str] = None
+
+
 @asset(partitions_def=tenants_partitions, group_name="tenant_pipeline", deps=[finetune_dataset, base_model],
        description="Fine-tunes the base on the tenant's prepared train split; registers `<feature>.<tenant>` "
                    "@candidate with lineage to the dataset.")
-def candidate_model(context: AssetExecutionContext, tenantguard: TenantGuardResource) -> MaterializeResult:
+def candidate_model(context: AssetExecutionContext, config: CandidateConfig,
+                    tenantguard: TenantGuardResource) -> MaterializeResult:
     from tenantguard.models.prepare import load_prepared
-    from tenantguard.models.training import register_candidate
+    from tenantguard.models.training import adopt_candidate, register_candidate
 
     s, reg = tenantguard.settings(), tenantguard.registry()
     try:
         reg.check_reachable()
         tenant = tenantguard.tenant(context.partition_key)
-        prepared = load_prepared(s, tenant.id)
-        done = [register_candidate(s, reg, prepared, f, dagster_run_id=context.run_id) for f in tenant.features]
+        if config.adopt_version:
+            done = [adopt_candidate(reg, tenant, config.feature or tenant.features[0], config.adopt_version)]
+            digest = done[0].dataset_digest
+        else:
+            prepared = load_prepared(s, tenant.id)
+            done = [register_candidate(s, reg, prepared, f, dagster_run_id=context.run_id) for f in tenant.features]
+            digest = prepared.digest
     except TenantGuardError as exc:
         raise Failure(description=str(exc)) from None
     first = done[0]
     return MaterializeResult(metadata={
-        "model": first.name, "version": first.version, "model_uri": first.uri, "mlflow_run_id": first.run_id,
-        "dataset_digest": prepared.digest, "reused": first.reused,
+        "model": first.name, "version": first.version, "model_uri": first.uri, "mlflow_run_id": first.run_id or "",
+        "dataset_digest": digest or "", "reused": first.reused, "adopted": bool(config.adopt_version),
         "all_versions": MetadataValue.json({r.name: r.version for r in done})})

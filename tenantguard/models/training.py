@@ -18,8 +18,9 @@ from tenantguard.models.prepare import PreparedData
 class Registered:
     name: str
     version: str
-    run_id: str
+    run_id: str | None
     reused: bool
+    dataset_digest: str | None = None
 
     @property
     def uri(self) -> str:
@@ -99,4 +100,22 @@ def register_candidate(settings: Settings, reg: R.Registry, prepared: PreparedDa
             info = log_ngram_model(lm)
         existing = reg.register(name, info.model_uri, run.info.run_id, {**tags, R.TAG_STATUS: "candidate"})
     reg.point_alias(name, "candidate", existing.version)
-    return Registered(name, str(existing.version), existing.run_id, reused)
+    return Registered(name, str(existing.version), existing.run_id, reused, prepared.digest)
+
+
+def adopt_candidate(reg: R.Registry, tenant, feature: str, version: str) -> Registered:
+    """A version registered outside Dagster becomes `candidate`, to face the same gates."""
+    from mlflow.exceptions import MlflowException
+
+    name = R.model_name(feature, tenant.id)
+    try:
+        mv = reg.client.get_model_version(name, version)
+    except MlflowException:
+        raise TenantGuardError(f"{name}/{version} does not exist in the registry") from None
+    if mv.tags.get(R.TAG_TENANT) != tenant.id or mv.tags.get(R.TAG_FEATURE) != feature:
+        raise TenantGuardError(f"{name}/{version}: tags {R.TAG_TENANT}/{R.TAG_FEATURE} must be "
+                               f"{tenant.id!r}/{feature!r} to be evaluated for this tenant")
+    if not mv.tags.get(R.TAG_STATUS):
+        reg.tag_version(name, version, {R.TAG_STATUS: "candidate"})
+    reg.point_alias(name, "candidate", version)
+    return Registered(name, str(version), mv.run_id, True, mv.tags.get(R.TAG_DIGEST))

@@ -1,0 +1,152 @@
+"""Promotion and rollback on the MLflow registry: the `champion` alias, version tags, audit entries.
+
+The registry keeps no alias history, so the tags are the history: every promoted version carries
+`tenantguard.promoted_at` and `tenantguard.previous_champion`; a rolled-back one `tenantguard.rolled_back_at`.
+Every action reads the alias back, and an action that finds its goal already reached does nothing
+(beyond repairing tags a killed process left unwritten).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from tenantguard.errors import TenantGuardError
+from tenantguard.models import registry as R
+
+TAG_PROMOTED_AT, TAG_PREVIOUS = "tenantguard.promoted_at", "tenantguard.previous_champion"
+TAG_RUN_ID, TAG_ROLLED_BACK_AT = "tenantguard.dagster_run_id", "tenantguard.rolled_back_at"
+TAG_ROLLBACK_REASON, TAG_LAST_ROLLBACK = "tenantguard.rollback_reason", "tenantguard.last_rollback"
+GATE_TAGS = (R.TAG_ISOLATION, R.TAG_BEHAVIOR)
+
+# audit(action, scope, before, after, reason, run_id) -> None; the hash-chained log in production.
+AuditFn = Callable[..., None]
+
+
+class PromotionRefused(TenantGuardError):
+    """The version did not pass every blocking gate."""
+
+    exit_code = 1
+
+
+class NoRollbackTarget(TenantGuardError):
+    """No earlier version passed its gates and was promoted."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    name: str
+    before: str | None
+    after: str | None
+    changed: bool
+    note: str
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def gate_failures(tags: dict[str, str]) -> list[str]:
+    return [f"{t}={tags.get(t, 'missing')}" for t in GATE_TAGS if tags.get(t) != "passed"]
+
+
+def reject(reg: R.Registry, name: str, version: str, reason: str, audit: AuditFn, *, run_id: str | None) -> None:
+    mv = reg.client.get_model_version(name, version)
+    if mv.tags.get(R.TAG_STATUS) == "rejected":
+        return
+    reg.tag_version(name, version, {R.TAG_STATUS: "rejected", "tenantguard.rejected_reason": reason[:500]})
+    audit(action="reject", scope={"model": name, "version": version}, before=mv.tags.get(R.TAG_STATUS),
+          after="rejected", reason=reason, run_id=run_id)
+
+
+def promote(reg: R.Registry, name: str, version: str, audit: AuditFn, *, run_id: str | None = None) -> AliasMove:
+    """Point `champion` at `version` if every gate tag says passed; tag and audit."""
+    mv = reg.client.get_model_version(name, version)
+    failures = gate_failures(mv.tags)
+    if failures:
+        reject(reg, name, version, "gate not passed: " + ", ".join(failures), audit, run_id=run_id)
+        raise PromotionRefused(f"{name}/{version} not promoted: {', '.join(failures)}")
+    before = reg.alias_version(name, "champion")
+    if before == str(version):
+        if mv.tags.get(TAG_PROMOTED_AT):
+            return AliasMove(name, before, before, False, "already champion")
+        # The alias moved but the process died before tagging: finish the job.
+        reg.tag_version(name, version, {R.TAG_STATUS: "promoted", TAG_PROMOTED_AT: now_iso(),
+                                        TAG_PREVIOUS: mv.tags.get(TAG_PREVIOUS, ""), TAG_RUN_ID: run_id or ""})
+        audit(action="promote", scope={"model": name}, before=before, after=str(version),
+              reason="repair: alias was set, tags were missing", run_id=run_id)
+        return AliasMove(name, before, str(version), False, "repaired tags")
+    reg.point_alias(name, "champion", version)
+    reg.tag_version(name, version, {R.TAG_STATUS: "promoted", TAG_PROMOTED_AT: now_iso(),
+                                    TAG_PREVIOUS: before or "", TAG_RUN_ID: run_id or ""})
+    audit(action="promote", scope={"model": name}, before=before, after=str(version),
+          reason="every blocking check passed", run_id=run_id)
+    return AliasMove(name, before, str(version), True, "promoted")
+
+
+def rollback_target(reg: R.Registry, name: str, *, target: str | None = None) -> tuple[str | None, str]:
+    """(current champion, version to serve instead): the last version that passed and was promoted before it."""
+    current = reg.alias_version(name, "champion")
+    versions = {str(v.version): v for v in reg.versions(name)}
+    if target is not None:
+        mv = versions.get(str(target))
+        if mv is None:
+            raise NoRollbackTarget(f"{name}: version {target} does not exist")
+        failures = gate_failures(mv.tags)
+        if failures:
+            raise NoRollbackTarget(f"{name}/{target} did not pass its gates ({', '.join(failures)}); pick another")
+        return current, str(target)
+    cur_at = versions[current].tags.get(TAG_PROMOTED_AT, "~") if current in versions else "~"
+    eligible = [v for k, v in versions.items()
+                if k != current and v.tags.get(TAG_PROMOTED_AT) and v.tags.get(TAG_PROMOTED_AT) <= cur_at
+                and v.tags.get(R.TAG_STATUS) != "rolled_back" and not gate_failures(v.tags)]
+    if not eligible:
+        raise NoRollbackTarget(f"{name}: no earlier version passed its gates and was promoted before "
+                               f"champion {current}; engage the kill switch instead")
+    best = max(eligible, key=lambda v: (v.tags[TAG_PROMOTED_AT], int(v.version)))
+    return current, str(best.version)
+
+
+def rollback(reg: R.Registry, name: str, reason: str, audit: AuditFn, *, target: str | None = None,
+             dry_run: bool = False, run_id: str | None = None) -> AliasMove:
+    """Re-point `champion` to the rollback target. An identical second rollback does nothing."""
+    last = _last_rollback(reg, name)
+    current = reg.alias_version(name, "champion")
+    if last and last.get("reason") == reason and last.get("to") == current and (target in (None, current)):
+        return AliasMove(name, current, current, False, f"already rolled back from {last.get('from')} ({reason})")
+    current, to = rollback_target(reg, name, target=target)
+    if dry_run:
+        return AliasMove(name, current, to, False, "dry run")
+    reg.point_alias(name, "champion", to)
+    if current:
+        reg.tag_version(name, current, {R.TAG_STATUS: "rolled_back", TAG_ROLLED_BACK_AT: now_iso(),
+                                        TAG_ROLLBACK_REASON: reason[:500]})
+    reg.tag_version(name, to, {"tenantguard.restored_at": now_iso(), "tenantguard.restored_from": current or ""})
+    reg.client.set_registered_model_tag(name, TAG_LAST_ROLLBACK,
+                                        json.dumps({"from": current, "to": to, "reason": reason, "at": now_iso()}))
+    audit(action="rollback", scope={"model": name}, before=current, after=to, reason=reason, run_id=run_id)
+    return AliasMove(name, current, to, True, "rolled back")
+
+
+def _last_rollback(reg: R.Registry, name: str) -> dict | None:
+    raw = reg.client.get_registered_model(name).tags.get(TAG_LAST_ROLLBACK)
+    try:
+        return json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        return None
+
+
+def audit_to_log(settings, *, actor: str, role: str = "system") -> AuditFn:
+    """An AuditFn writing to the hash-chained audit log in the kill-switch database."""
+    from tenantguard.killswitch.audit import AuditLog
+
+    log = AuditLog(settings.killswitch_url)
+
+    def write(*, action, scope, before, after, reason, run_id=None, incident_id=None):
+        log.append(actor=actor, role=role, action=action, scope=scope, before=before, after=after, reason=reason,
+                   incident_id=incident_id, run_id=run_id)
+
+    return write

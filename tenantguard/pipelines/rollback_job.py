@@ -1,0 +1,38 @@
+"""The `rollback` job: same semantics as `tenantguard rollback` (pick, preview, re-point, tag, audit)."""
+from typing import Optional
+
+from dagster import Config, Failure, OpExecutionContext, job, op
+
+from tenantguard.errors import TenantGuardError
+from tenantguard.pipelines.resources import TenantGuardResource
+
+
+class RollbackConfig(Config):
+    tenant: str
+    reason: str
+    feature: Optional[str] = None
+    target_version: Optional[str] = None
+    dry_run: bool = False
+    preview: bool = True
+
+
+@op(description="Roll the tenant's champion back to the last version that passed and was promoted.")
+def rollback_op(context: OpExecutionContext, config: RollbackConfig, tenantguard: TenantGuardResource) -> dict:
+    from tenantguard.models.rollback import run_rollback
+
+    actor = context.run.tags.get("tenantguard/actor", "dagster:rollback")
+    try:
+        out = run_rollback(tenantguard.settings(), tenant_id=config.tenant, reason=config.reason,
+                           feature=config.feature, target=config.target_version, dry_run=config.dry_run,
+                           actor=actor, run_id=context.run_id, preview=config.preview)
+    except TenantGuardError as exc:
+        raise Failure(description=str(exc)) from None
+    context.log.info(out.summary())
+    context.add_output_metadata({"model": out.move.name, "from": out.move.before or "", "to": out.move.after or "",
+                                 "changed": out.move.changed, "note": out.move.note, "preview": out.preview})
+    return {"from": out.move.before, "to": out.move.after, "changed": out.move.changed}
+
+
+@job(name="rollback", description="Roll a tenant's model back (config: tenant, reason, target_version, dry_run).")
+def rollback_job():
+    rollback_op()

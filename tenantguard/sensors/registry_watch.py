@@ -1,0 +1,71 @@
+"""`registry_watch_sensor`: versions of `<feature>.<tenant>` registered outside Dagster get an `evaluate_version` run.
+
+Cursor: the newest creation timestamp seen and the versions seen at that timestamp, so none is
+missed and none is requested twice (the run key is `<model>/<version>` as well).
+"""
+import json
+
+from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
+
+from tenantguard.assets.partitions import TENANTS_PARTITION_NAME
+from tenantguard.errors import TenantGuardError
+from tenantguard.models import registry as R
+from tenantguard.pipelines.resources import TenantGuardResource
+
+MAX_REQUESTS_PER_TICK = 200
+
+
+def new_external_versions(reg: R.Registry, cursor: dict) -> tuple[list, dict]:
+    """Versions with tenant/feature tags, no tenantguard status (not ours), created after the cursor."""
+    since, seen = int(cursor.get("ts", 0)), set(cursor.get("seen", []))
+    found, token = [], None
+    while True:
+        page = reg.client.search_model_versions(max_results=1000, page_token=token)
+        found.extend(page)
+        token = getattr(page, "token", None)
+        if not token:
+            break
+    fresh = []
+    for mv in sorted(found, key=lambda v: (int(v.creation_timestamp), v.name, int(v.version))):
+        key = f"{mv.name}/{mv.version}"
+        ts = int(mv.creation_timestamp)
+        if ts < since or (ts == since and key in seen):
+            continue
+        tenant, feature = mv.tags.get(R.TAG_TENANT), mv.tags.get(R.TAG_FEATURE)
+        if tenant and feature and tenant != R.BASE_TENANT and mv.name == R.model_name(feature, tenant) \
+                and not mv.tags.get(R.TAG_STATUS):
+            fresh.append(mv)
+        if ts > since:
+            since, seen = ts, set()
+        seen.add(key)
+    return fresh, {"ts": since, "seen": sorted(seen)}
+
+
+@sensor(job_name="evaluate_version", minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+        description="Requests evaluate_version for each tenant model version registered outside Dagster.")
+def registry_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuardResource):
+    reg = tenantguard.registry()
+    try:
+        reg.check_reachable()
+    except TenantGuardError as exc:
+        return SkipReason(str(exc))
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    fresh, new_cursor = new_external_versions(reg, cursor)
+    partitions = set(context.instance.get_dynamic_partitions(TENANTS_PARTITION_NAME))
+    requests = []
+    for mv in fresh[:MAX_REQUESTS_PER_TICK]:
+        tenant, feature = mv.tags[R.TAG_TENANT], mv.tags[R.TAG_FEATURE]
+        if tenant not in partitions:
+            context.log.warning(f"{mv.name}/{mv.version}: tenant {tenant!r} is not a partition (not in tenants.yaml?)")
+            continue
+        requests.append(RunRequest(
+            run_key=f"{mv.name}/{mv.version}", partition_key=tenant,
+            run_config={"ops": {"candidate_model": {"config": {"adopt_version": str(mv.version), "feature": feature}}}},
+            tags={"tenantguard/model": mv.name, "tenantguard/version": str(mv.version)}))
+    if len(fresh) > MAX_REQUESTS_PER_TICK:  # resume after the last requested version next tick
+        last = fresh[MAX_REQUESTS_PER_TICK - 1]
+        new_cursor = {"ts": int(last.creation_timestamp), "seen": [f"{last.name}/{last.version}"]}
+    if not requests:
+        return SensorResult(skip_reason=SkipReason(f"no new externally registered versions (cursor ts {new_cursor['ts']})"),
+                            cursor=json.dumps(new_cursor))
+    return SensorResult(run_requests=requests, cursor=json.dumps(new_cursor))
