@@ -13,6 +13,8 @@ from typing import Iterable
 from tenantguard.evaluations.textnorm import clean
 
 FIELDS = ("record_id", "tenant_id", "prompt", "completion")
+# The reader marks a line whose bytes are not UTF-8 with this prefix (the rest backslash-escaped).
+NOT_UTF8 = "\x00not-utf8:"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ def validate_lines(lines: Iterable[str], tenant_id: str, *, max_line_bytes: int,
     rejected: list[Rejected] = []
     for n, line in enumerate(lines, start=1):
         if not line.strip():
+            continue
+        if line.startswith(NOT_UTF8):
+            rejected.append(Rejected(n, "not valid UTF-8 (raw bytes shown backslash-escaped)", line[len(NOT_UTF8):]))
             continue
         if len(line.encode("utf-8", "surrogatepass")) > max_line_bytes:
             rejected.append(Rejected(n, f"line longer than {max_line_bytes} bytes", line))

@@ -14,7 +14,7 @@ from pathlib import Path
 from tenantguard.config import Settings
 from tenantguard.errors import DatasetInvalid
 from tenantguard.evaluations.canaries import canary_records, make_canaries
-from tenantguard.evaluations.dataset_validation import validate_lines
+from tenantguard.evaluations.dataset_validation import NOT_UTF8, validate_lines
 from tenantguard.evaluations.splits import split_train_holdout
 from tenantguard.tenants import Tenant
 
@@ -58,11 +58,11 @@ def dataset_versions(settings: Settings, tenant_id: str) -> list[Path]:
 def read_lines(path: Path) -> list[str]:
     """Lines as text; a line that is not UTF-8 is kept (backslash-escaped) so validation rejects it visibly."""
     out = []
-    for raw in path.read_bytes().splitlines():
+    for i, raw in enumerate(path.read_bytes().splitlines()):
         try:
-            out.append(raw.decode("utf-8"))
+            out.append(raw.decode("utf-8-sig" if i == 0 else "utf-8"))  # editors on Windows write a BOM
         except UnicodeDecodeError:
-            out.append("\x00not-utf8:" + raw.decode("utf-8", "backslashreplace"))
+            out.append(NOT_UTF8 + raw.decode("utf-8", "backslashreplace"))
     return out
 
 
