@@ -83,6 +83,7 @@ class TcpProxy:
         self.port = self.listener.getsockname()[1]
         self.conns: list[socket.socket] = []
         self.lock = threading.Lock()
+        self.closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -90,6 +91,9 @@ class TcpProxy:
             try:
                 client, _ = self.listener.accept()
             except OSError:
+                return
+            if self.closed:
+                client.close()
                 return
             upstream = socket.create_connection(self.target)
             with self.lock:
@@ -113,6 +117,11 @@ class TcpProxy:
 
     def cut(self) -> None:
         """Refuse new connections and break the open ones."""
+        self.closed = True
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() on Linux
+        except OSError:
+            pass
         self.listener.close()
         with self.lock:
             for s in self.conns:
