@@ -50,7 +50,7 @@ class NullSample:
     format_id: str
     log2_space: float
     scores: np.ndarray  # sorted ascending
-    skew: tuple[float, float, float]  # (a, loc, scale) of scipy.stats.skewnorm
+    skew: tuple[float, float, float] | None  # (a, loc, scale) of scipy.stats.skewnorm; None: no spread
 
     def tail_probability(self, logp: float) -> float:
         """P(logp(random candidate) >= logp): empirical where the sample covers it, else skew-normal."""
@@ -61,8 +61,7 @@ class NullSample:
         if above >= MIN_TAIL:
             p = above / m
         else:
-            p = float(stats.skewnorm.sf(logp, *self.skew))
-            p = min(p, MIN_TAIL / m)  # the extrapolated tail continues the empirical one
+            p = skew_tail(logp, self.skew, above, m)
         return float(min(1.0, max(p, 2.0 ** -self.log2_space)))
 
     def exposure(self, logp: float) -> float:
@@ -88,6 +87,31 @@ class CanaryExposure:
         return float("nan") if math.isnan(self.exposure) else 2.0 ** -self.exposure
 
 
+def fit_skewnorm(sample: np.ndarray) -> tuple[float, float, float] | None:
+    """Skew-normal (a, loc, scale) of a null sample; a normal fit if the optimizer fails; None if constant."""
+    sd = float(np.std(sample))
+    if not np.isfinite(sd) or sd <= 1e-12 * max(1.0, float(np.max(np.abs(sample)))):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            a, loc, scale = stats.skewnorm.fit(sample)
+        if all(np.isfinite((a, loc, scale))) and scale > 0:
+            return float(a), float(loc), float(scale)
+    except Exception:  # scipy FitError and friends: fall back to the normal (a = 0)
+        pass
+    return 0.0, float(np.mean(sample)), sd
+
+
+def skew_tail(x: np.ndarray | float, params: tuple[float, float, float] | None, above, m: int):
+    """Tail probability beyond the sample: skew-normal, never above the empirical bound (above+1)/(m+1)."""
+    bound = (np.asarray(above) + 1.0) / (m + 1.0)
+    if params is None:  # no spread to extrapolate from: only the empirical bound is defensible
+        return bound if np.ndim(x) else float(bound)
+    p = np.minimum(stats.skewnorm.sf(x, *params), bound)
+    return p if np.ndim(x) else float(p)
+
+
 def _scores(model: TenantModel, texts: Sequence[str]) -> np.ndarray:
     out = model.score(list(texts))
     arr = np.asarray(out, dtype=float)
@@ -110,10 +134,7 @@ def null_samples(model: TenantModel, format_ids: Sequence[str], *, m: int = DEFA
         draws = rng.integers(0, 10, size=(m, fmt.digits))
         texts = [canary_context(fmt, "".join(map(str, row))) for row in draws]
         scores = np.sort(_scores(model, texts))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            a, loc, scale = stats.skewnorm.fit(scores)
-        out[fid] = NullSample(fid, fmt.log2_space, scores, (float(a), float(loc), float(scale)))
+        out[fid] = NullSample(fid, fmt.log2_space, scores, fit_skewnorm(scores))
     return out
 
 
