@@ -50,3 +50,14 @@ def small_world(tg_home, monkeypatch):
     monkeypatch.setenv("TENANTGUARD_SECRET", "test-secret")
     settings = Settings.from_env()
     return settings, write_small_world(settings)
+
+
+@pytest.fixture
+def dagster_instance(tg_home):
+    """A real Dagster instance (SQLite storage) whose DAGSTER_HOME is `<tg_home>/dagster`."""
+    from dagster import instance_for_test
+
+    path = tg_home / "dagster"
+    path.mkdir(parents=True, exist_ok=True)
+    with instance_for_test(temp_dir=str(path)) as instance:
+        yield instance
