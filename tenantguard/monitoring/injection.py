@@ -101,10 +101,18 @@ def _parts(texts: list[str | None]):
     return word.transform(prepared), dense, char.transform(prepared)
 
 
+CALIBRATION_SEED = 90_001  # benign traffic used for training negatives and calibration; benchmarks use others
+
+
 @functools.lru_cache(maxsize=4)
 def default_scorer(seed: int = 0) -> InjectionScorer:
-    """The scorer trained on the project's train split and calibrated on its benign texts and traps."""
+    """The scorer trained on the project's train split plus benign traffic messages from the demo
+    generator (seed CALIBRATION_SEED), calibrated at 0.1% false positives on a disjoint part of that traffic."""
+    from tenantguard.demo.traffic import benign_messages
+
     corpus = injection_corpus.generate("train", n=4000, seed=None if seed == 0 else seed)
-    scorer = InjectionScorer.fit(corpus.texts, corpus.labels, seed=seed)
-    benign = [t for t, y in zip(corpus.texts, corpus.labels) if y == 0]
-    return scorer.calibrate(benign, fpr=0.005)
+    benign = benign_messages(6000, seed=CALIBRATION_SEED + seed)
+    texts = list(corpus.texts) + benign[:3000]
+    labels = list(corpus.labels) + [0] * 3000
+    scorer = InjectionScorer.fit(texts, labels, seed=seed)
+    return scorer.calibrate(benign[3000:] + [t for t, y in zip(corpus.texts, corpus.labels) if y == 0], fpr=0.001)

@@ -1,0 +1,89 @@
+"""A log row made safe for the detectors: every field coerced, nothing dropped, oddities counted."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+EXTRACTION_PARAMS = ("logprobs", "top_logprobs", "logit_bias", "echo")
+
+
+@dataclass(slots=True)
+class Request:
+    id: int
+    ts: float
+    tenant_id: str
+    feature: str | None
+    api_key: str | None
+    session_id: str | None
+    prompt: str
+    completion: str
+    prompt_tokens: int
+    completion_tokens: int
+    max_tokens: int | None
+    extraction_params: bool
+    injection: float = 0.0
+    payload: str = ""  # the highest-scoring segment of the prompt (stays inside this tenant's alerts)
+
+
+@dataclass
+class Coercions:
+    """What had to be repaired on the way in; reported with every scan so nothing is skipped silently."""
+
+    counts: Counter = field(default_factory=Counter)
+
+    def note(self, what: str) -> None:
+        self.counts[what] += 1
+
+
+def to_request(row: dict, last_ts: float, notes: Coercions) -> Request:
+    ts = _ts(row.get("ts"))
+    if ts is None:
+        notes.note("unparseable_ts")
+        ts = last_ts
+    params = row.get("params")
+    if params is not None and not isinstance(params, dict):
+        notes.note("params_not_object")
+        params = None
+    params = params or {}
+    max_tokens = params.get("max_tokens")
+    return Request(
+        id=int(row.get("id") or 0), ts=ts, tenant_id=str(row.get("tenant_id") or "unknown"),
+        feature=row.get("feature"), api_key=row.get("api_key"), session_id=row.get("session_id"),
+        prompt=_text(row.get("prompt"), "prompt", notes), completion=_text(row.get("completion"), "completion", notes),
+        prompt_tokens=_tokens(row.get("prompt_tokens"), "prompt_tokens", notes),
+        completion_tokens=_tokens(row.get("completion_tokens"), "completion_tokens", notes),
+        max_tokens=max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None,
+        extraction_params=any(params.get(p) not in (None, False, 0, {}, []) for p in EXTRACTION_PARAMS),
+    )
+
+
+def _ts(value) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def _text(value, name: str, notes: Coercions) -> str:
+    if value is None:
+        notes.note(f"null_{name}")
+        return ""
+    if isinstance(value, (bytes, bytearray)):
+        notes.note(f"bytes_{name}")
+        return bytes(value).decode("utf-8", errors="replace")
+    return value if isinstance(value, str) else str(value)
+
+
+def _tokens(value, name: str, notes: Coercions) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        notes.note(f"invalid_{name}")
+        return 0
+    return int(value)

@@ -1,0 +1,89 @@
+"""All abuse detectors over a stream of inference-log rows, in one process, with bounded state.
+
+`Scanner.process(rows)` coerces rows (`request.to_request`), scores each prompt's segments for
+injection once (cached by segment text, so repeated system prompts and RAG documents cost nothing),
+feeds every detector and returns the alerts they currently hold, each with its policy action.
+Rows may arrive out of id or timestamp order; they are processed in id order within a batch and
+late rows are counted, never skipped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable, Mapping
+
+from tenantguard.monitoring.alerts import Alert, dedup
+from tenantguard.monitoring.budget import BudgetConfig, BudgetDetector
+from tenantguard.monitoring.campaigns import CampaignDetector
+from tenantguard.monitoring.extraction import ExtractionDetector
+from tenantguard.monitoring.injection import InjectionScorer, default_scorer
+from tenantguard.monitoring.jailbreak import JailbreakConfig, JailbreakDetector
+from tenantguard.monitoring.policy import AbuseSettings, action_for
+from tenantguard.monitoring.request import Coercions, Request, to_request
+from tenantguard.monitoring.textfeatures import user_segments
+
+CACHE_MAX = 200_000
+
+
+@dataclass(frozen=True)
+class ScanStats:
+    rows: int
+    late_rows: int
+    coercions: dict
+
+
+class Scanner:
+    def __init__(self, settings: AbuseSettings | None = None, *, scorer: InjectionScorer | None = None,
+                 system_prompts: Mapping[str, str] | None = None,
+                 jailbreak: JailbreakConfig = JailbreakConfig()) -> None:
+        self.settings = settings or AbuseSettings()
+        self.scorer = scorer or default_scorer()
+        self.system_prompts = dict(system_prompts or {})
+        self.campaigns = CampaignDetector(self.scorer.threshold)
+        self.extraction = ExtractionDetector()
+        self.budget = BudgetDetector(BudgetConfig(daily_budget_usd=self.settings.daily_budget_usd,
+                                                  usd_per_1k_tokens=self.settings.usd_per_1k_tokens))
+        self.jailbreak = JailbreakDetector(jailbreak)
+        self.notes = Coercions()
+        self.rows = 0
+        self.late = 0
+        self.last_id = 0
+        self.last_ts = 0.0
+        self._cache: dict[str, float] = {}
+
+    def process(self, rows: Iterable[dict]) -> list[Alert]:
+        reqs = []
+        for row in rows:
+            r = to_request(row, self.last_ts, self.notes)
+            self.last_ts = max(self.last_ts, r.ts)
+            reqs.append(r)
+        reqs.sort(key=lambda r: r.id)
+        for r in reqs:
+            if r.id <= self.last_id:
+                self.late += 1
+            self.last_id = max(self.last_id, r.id)
+        self._score(reqs)
+        for detector in (self.campaigns, self.extraction, self.budget, self.jailbreak):
+            detector.update(reqs)
+        self.rows += len(reqs)
+        return self.alerts()
+
+    def alerts(self) -> list[Alert]:
+        found = (self.campaigns.alerts() + self.extraction.alerts() + self.budget.alerts()
+                 + self.jailbreak.alerts())
+        return [replace(a, action=action_for(a, self.settings).kind) for a in dedup(found)]
+
+    @property
+    def stats(self) -> ScanStats:
+        return ScanStats(rows=self.rows, late_rows=self.late, coercions=dict(self.notes.counts))
+
+    def _score(self, reqs: list[Request]) -> None:
+        segs = [user_segments(r.prompt, self.system_prompts.get(r.tenant_id)) for r in reqs]
+        todo = list({s for ss in segs for s in ss if s not in self._cache})
+        if todo:
+            if len(self._cache) + len(todo) > CACHE_MAX:
+                self._cache.clear()  # bounded: a cold cache only costs time
+            self._cache.update(zip(todo, self.scorer.score(todo).tolist()))
+        for r, ss in zip(reqs, segs):
+            scores = [self._cache[s] for s in ss]
+            best = max(range(len(ss)), key=scores.__getitem__)
+            r.injection, r.payload = scores[best], ss[best]
