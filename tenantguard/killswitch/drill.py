@@ -72,30 +72,19 @@ def run_drill(store: KillSwitchStore, url: str, *, actor: Actor, scope: Scope = 
     current = _engaged(store, scope)
     if current:
         raise ScopeInvalid(f"switch {current} already covers {scope}; a drill must not touch a live switch")
-    req = [v or "*" for v in scope.key]
-    procs = [subprocess.Popen([sys.executable, "-m", "tenantguard.killswitch.probe", url, *req,
-                               "--poll", str(poll_interval), "--timeout", str(timeout)],
-                              stdout=subprocess.PIPE, text=True) for _ in range(clients)]
-    lines: queue.Queue[tuple[int, str]] = queue.Queue()
-    for i, p in enumerate(procs):
-        threading.Thread(target=_pump, args=(i, p, lines), daemon=True).start()
     switch_id = None
-    try:
-        _collect(lines, "ready", clients, timeout)
-        t0 = time.time()
-        flip = store.engage(scope, actor=actor, reason=f"drill: {reason}", shadow=shadow, incident_id=incident_id)
-        switch_id = flip.switch.id
-        engaged = [t - t0 for t in _collect(lines, "engaged", clients, timeout)]
-        t1 = time.time()
-        store.release(switch_id, actor=actor, reason=f"drill over: {reason}", incident_id=incident_id)
-        released = [t - t1 for t in _collect(lines, "released", clients, timeout)]
-    finally:
-        if switch_id is not None:
-            store.release(switch_id, actor=actor, reason="drill cleanup", incident_id=incident_id)
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-            p.wait(timeout=10)
+    with ProbeGroup(url, scope, clients, poll_interval=poll_interval, timeout=timeout) as probes:
+        try:
+            t0 = time.time()
+            flip = store.engage(scope, actor=actor, reason=f"drill: {reason}", shadow=shadow, incident_id=incident_id)
+            switch_id = flip.switch.id
+            engaged = [t - t0 for t in probes.wait("engaged")]
+            t1 = time.time()
+            store.release(switch_id, actor=actor, reason=f"drill over: {reason}", incident_id=incident_id)
+            released = [t - t1 for t in probes.wait("released")]
+        finally:
+            if switch_id is not None:
+                store.release(switch_id, actor=actor, reason="drill cleanup", incident_id=incident_id)
     result = DrillResult(scope=scope, shadow=shadow, switch_id=switch_id, clients=clients,
                          engage_seconds=tuple(engaged), release_seconds=tuple(released),
                          timeouts=2 * clients - len(engaged) - len(released), audit_seq=0)
@@ -112,29 +101,60 @@ def _engaged(store: KillSwitchStore, scope: Scope) -> int | None:
     return None
 
 
-def _pump(i: int, proc: subprocess.Popen, out: queue.Queue) -> None:
-    for line in proc.stdout:
-        out.put((i, line.strip()))
-    out.put((i, "exit"))
+class ProbeGroup:
+    """`n` client processes (tenantguard.killswitch.probe) watching one scope; reports when each sees a flip."""
 
+    def __init__(self, url: str, scope: Scope, n: int, *, poll_interval: float = 0.1, timeout: float = 30.0,
+                 rounds: int = 1) -> None:
+        self.n, self.timeout = n, timeout
+        self.lines: queue.Queue[tuple[int, str]] = queue.Queue()
+        req = [v or "*" for v in scope.key]
+        self.procs = [subprocess.Popen([sys.executable, "-m", "tenantguard.killswitch.probe", url, *req,
+                                        "--poll", str(poll_interval), "--timeout", str(timeout),
+                                        "--rounds", str(rounds)], stdout=subprocess.PIPE, text=True)
+                      for _ in range(n)]
+        for i, p in enumerate(self.procs):
+            threading.Thread(target=self._pump, args=(i, p), daemon=True).start()
 
-def _collect(lines: queue.Queue, label: str, n: int, timeout: float) -> list[float]:
-    """Epoch times of the first `label` line of each of `n` clients; fewer if some time out."""
-    seen: dict[int, float] = {}
-    deadline = time.monotonic() + timeout
-    while len(seen) < n:
+    def __enter__(self) -> "ProbeGroup":
         try:
-            i, line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        word, _, value = line.partition(" ")
-        if word == label:
-            seen[i] = time.time() if label == "ready" else float(value)
-        elif word in ("exit", "timeout") and label == "ready":
-            raise DrillFailed(f"drill client {i} stopped before it was ready ({line}); is the store URL readable?")
-    if label == "ready" and len(seen) < n:
-        raise DrillFailed(f"only {len(seen)} of {n} drill clients became ready within {timeout:.0f}s")
-    return list(seen.values())
+            self.wait("ready")
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _pump(self, i: int, proc: subprocess.Popen) -> None:
+        for line in proc.stdout:
+            self.lines.put((i, line.strip()))
+        self.lines.put((i, "exit"))
+
+    def wait(self, label: str) -> list[float]:
+        """Epoch times of the next `label` line of each client; fewer if some time out."""
+        seen: dict[int, float] = {}
+        deadline = time.monotonic() + self.timeout
+        while len(seen) < self.n:
+            try:
+                i, line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            word, _, value = line.partition(" ")
+            if word == label:
+                seen[i] = time.time() if label == "ready" else float(value)
+            elif word in ("exit", "timeout") and label == "ready":
+                raise DrillFailed(f"drill client {i} stopped before it was ready ({line}); is the store URL readable?")
+        if label == "ready" and len(seen) < self.n:
+            raise DrillFailed(f"only {len(seen)} of {self.n} drill clients became ready within {self.timeout:.0f}s")
+        return list(seen.values())
+
+    def close(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+            p.wait(timeout=10)
 
 
 def _fmt(x: float | None) -> str:

@@ -1,9 +1,9 @@
 """A client process for drills and the propagation benchmark: reports when it sees a switch flip.
 
-    python -m tenantguard.killswitch.probe URL FEATURE TENANT REGION [--poll 0.05] [--timeout 30]
+    python -m tenantguard.killswitch.probe URL FEATURE TENANT REGION [--poll 0.05] [--timeout 30] [--rounds 1]
 
-Prints `ready <version>`, then `engaged <epoch>` when check() first sees the scope killed (or
-would-kill in shadow mode), then `released <epoch>` when it no longer does; `timeout` otherwise.
+Prints `ready <version>`, then per round `engaged <epoch>` when check() first sees the scope killed
+(or would-kill in shadow mode) and `released <epoch>` when it no longer does; `timeout` otherwise.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("region")
     ap.add_argument("--poll", type=float, default=0.05)
     ap.add_argument("--timeout", type=float, default=30.0)
+    ap.add_argument("--rounds", type=int, default=1, help="engage/release cycles to observe")
     args = ap.parse_args(argv)
     req = tuple(None if v == "*" else v for v in (args.feature, args.tenant, args.region))
     with KillSwitchClient(args.url, poll_interval=args.poll) as client:
@@ -39,12 +40,13 @@ def main(argv: list[str] | None = None) -> int:
             client.refresh()
             time.sleep(0.01)
         print(f"ready {client.version}", flush=True)
-        for label, want in (("engaged", True), ("released", False)):
-            seen = _wait(client, req, want, time.time() + args.timeout)
-            if seen is None:
-                print("timeout", flush=True)
-                return 1
-            print(f"{label} {seen:.6f}", flush=True)
+        for _ in range(args.rounds):
+            for label, want in (("engaged", True), ("released", False)):
+                seen = _wait(client, req, want, time.time() + args.timeout)
+                if seen is None:
+                    print("timeout", flush=True)
+                    return 1
+                print(f"{label} {seen:.6f}", flush=True)
     return 0
 
 
