@@ -12,15 +12,21 @@ from tenantguard.pipelines.resources import TenantGuardResource
     partitions_def=tenants_partitions,
     group_name="tenant_pipeline",
     check_specs=[AssetCheckSpec("dataset_valid", asset="finetune_dataset", blocking=True,
-                                description="Rejected share within the limit and no record claims another tenant")],
+                                description="Rejected share within the limit and no record claims another tenant"),
+                 AssetCheckSpec("dataset_drift", asset="finetune_dataset",
+                                description="Warning: the new version's descriptors drifted from the previous one")],
     description="Newest dataset version: normalized, validated (GX), quarantined, split, canaries planted.",
 )
 def finetune_dataset(context: AssetExecutionContext, tenantguard: TenantGuardResource) -> MaterializeResult:
-    from tenantguard.models.prepare import prepare_dataset
+    from tenantguard.models.prepare import load_prepared, prepare_dataset
 
     s = tenantguard.settings()
     try:
         tenant = tenantguard.tenant(context.partition_key)
+        try:
+            previous = load_prepared(s, tenant.id)
+        except TenantGuardError:
+            previous = None
         prepared = prepare_dataset(s, tenant)
         _log_to_mlflow(tenantguard, prepared)
     except TenantGuardError as exc:
@@ -43,7 +49,25 @@ def finetune_dataset(context: AssetExecutionContext, tenantguard: TenantGuardRes
                   "train_path": MetadataValue.path(str(prepared.train_path)),
                   "quarantine_path": MetadataValue.path(str(prepared.quarantine_path or "")),
                   "rejected_share": prepared.rejected_share},
-        data_version=None, check_results=[check])
+        data_version=None, check_results=[check, _drift_check(previous, prepared)])
+
+
+def _drift_check(previous, prepared) -> AssetCheckResult:
+    from tenantguard.evaluations.canaries import is_canary_record
+    from tenantguard.evaluations.dataset_drift import dataset_drift
+
+    if previous is None or previous.digest == prepared.digest:
+        why = "first prepared version" if previous is None else "same data as before"
+        return AssetCheckResult(check_name="dataset_drift", passed=True, severity=AssetCheckSeverity.WARN,
+                                description=f"nothing to compare: {why}")
+    records = lambda p: [r for r in (*p.train, *p.holdout) if not is_canary_record(r)]  # noqa: E731
+    report = dataset_drift(records(previous), records(prepared), html=False)
+    drifted = report.drifted_columns
+    return AssetCheckResult(
+        check_name="dataset_drift", passed=report.status == "passed", severity=AssetCheckSeverity.WARN,
+        description=(f"drifted from {previous.version}: {', '.join(drifted)}" if drifted else report.reason)[:500],
+        metadata={"previous_version": previous.version, "drifted_columns": ", ".join(drifted) or "none",
+                  **report.metrics()})
 
 
 def _log_to_mlflow(tenantguard: TenantGuardResource, prepared) -> None:

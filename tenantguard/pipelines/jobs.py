@@ -6,8 +6,15 @@ from tenantguard.assets.partitions import tenants_partitions
 base_job = define_asset_job("base_job", selection=AssetSelection.assets("base_model"),
                             description="Train and register the shared base model(s).")
 
-TUNE_AND_GATE_ASSETS = ["finetune_dataset", "candidate_model"]
+GATE_ASSETS = ["isolation_report", "behavior_report", "champion_model"]
 
 tune_and_gate_job = define_asset_job(
-    "tune_and_gate", selection=AssetSelection.assets(*TUNE_AND_GATE_ASSETS), partitions_def=tenants_partitions,
+    "tune_and_gate", selection=AssetSelection.assets("finetune_dataset", "candidate_model", *GATE_ASSETS),
+    partitions_def=tenants_partitions,
     description="Prepare the tenant's dataset, tune a candidate, evaluate it and promote it if every gate passes.")
+
+evaluate_version_job = define_asset_job(
+    "evaluate_version", selection=AssetSelection.assets("candidate_model", *GATE_ASSETS),
+    partitions_def=tenants_partitions,
+    description="Evaluate a version registered outside Dagster (config: candidate_model.adopt_version) and "
+                "promote it through the same gates.")

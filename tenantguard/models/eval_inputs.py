@@ -1,0 +1,46 @@
+"""Evaluation inputs built from the home: every tenant's prepared corpus, canaries and the base corpus."""
+from __future__ import annotations
+
+import hashlib
+from typing import Sequence
+
+from tenantguard.config import Settings
+from tenantguard.errors import TenantGuardError
+from tenantguard.evaluations.canaries import make_canaries
+from tenantguard.evaluations.isolation import IsolationInputs, TenantCorpus
+from tenantguard.tenants import Tenant
+
+
+def tenant_corpora(settings: Settings, tenants: Sequence[Tenant]) -> tuple[list[TenantCorpus], list[str]]:
+    """Corpora of every tenant with prepared data, and the ids of those without (not audited as sources)."""
+    from tenantguard.models.prepare import load_prepared
+
+    secret = settings.secret()
+    corpora, missing = [], []
+    for t in tenants:
+        try:
+            p = load_prepared(settings, t.id)
+        except TenantGuardError:
+            missing.append(t.id)
+            continue
+        corpora.append(TenantCorpus(t.id, tuple(p.train), tuple(p.holdout), tuple(make_canaries(secret, t.id)),
+                                    tuple(make_canaries(secret, t.id, reference=True)), t.system_prompt))
+    return corpora, missing
+
+
+def isolation_inputs(settings: Settings, tenants: Sequence[Tenant], target: str | None) -> tuple[IsolationInputs, list[str]]:
+    from tenantguard.models.training import read_base_corpus
+
+    corpora, missing = tenant_corpora(settings, tenants)
+    return IsolationInputs(tuple(corpora), target, tuple(read_base_corpus(settings))), missing
+
+
+def corpora_key(settings: Settings, tenants: Sequence[Tenant]) -> str:
+    """Changes whenever any tenant's prepared data changes: the cache key of a base audit."""
+    import json
+
+    h = hashlib.sha256()
+    for t in sorted(tenants, key=lambda t: t.id):
+        cur = settings.prepared_root / t.id / "current.json"
+        h.update(f"{t.id}={json.loads(cur.read_text())['digest'] if cur.exists() else '-'};".encode())
+    return h.hexdigest()[:16]
