@@ -3,8 +3,9 @@
 exposure(c) = log2|R| - log2 rank(c), where rank(c) is the canary's rank by model log-probability
 among all |R| possible canaries of its format. The rank is estimated from ONE shared null sample of
 M random candidates per (model, format): rank/|R| ~ P(logp(random) >= logp(c)), read off the sample
-where it holds at least `min_tail` candidates above the canary, and beyond it from a skew-normal fit
-to the sample (the paper's extrapolation). Auditing T tenants with k canaries each costs
+where it holds at least MIN_TAIL candidates above the canary, and beyond it from a skew-normal fit
+to the sample (the paper's extrapolation), guarded by an exponential fit to the sample's top 5%
+(a model that memorized other canaries of the format has a heavier tail than any skew-normal). Auditing T tenants with k canaries each costs
 O(M * formats + T * k) scorings, not O(T * k * M).
 
 Under the null (an unseen canary is a random member of R) P(exposure >= t) = 2^-t, so the
@@ -45,12 +46,12 @@ def exposure_threshold(n_tested: int, alpha: float) -> float:
 
 @dataclass(frozen=True)
 class NullSample:
-    """Log-probabilities of M random candidates of one format under one model, with a skew-normal fit."""
+    """Log-probabilities of M random candidates of one format under one model, with its tail model."""
 
     format_id: str
     log2_space: float
     scores: np.ndarray  # sorted ascending
-    skew: tuple[float, float, float] | None  # (a, loc, scale) of scipy.stats.skewnorm; None: no spread
+    tail: TailModel
 
     def tail_probability(self, logp: float) -> float:
         """P(logp(random candidate) >= logp): empirical where the sample covers it, else skew-normal."""
@@ -61,7 +62,7 @@ class NullSample:
         if above >= MIN_TAIL:
             p = above / m
         else:
-            p = skew_tail(logp, self.skew, above, m)
+            p = tail_probability(logp, self.tail, above, m)
         return float(min(1.0, max(p, 2.0 ** -self.log2_space)))
 
     def exposure(self, logp: float) -> float:
@@ -87,28 +88,60 @@ class CanaryExposure:
         return float("nan") if math.isnan(self.exposure) else 2.0 ** -self.exposure
 
 
-def fit_skewnorm(sample: np.ndarray) -> tuple[float, float, float] | None:
-    """Skew-normal (a, loc, scale) of a null sample; a normal fit if the optimizer fails; None if constant."""
+@dataclass(frozen=True)
+class TailModel:
+    """How a null sample is extrapolated beyond its largest values.
+
+    The skew-normal fit of the whole sample (Carlini et al.), and, because a model that memorized
+    OTHER canaries of the format gives random candidates sharing their leading digits a heavier,
+    roughly exponential upper tail, an exponential fit to the top `TOP_SHARE` of the sample
+    (peaks over threshold). The tail probability is the larger of the two: never the optimistic one.
+    """
+
+    skew: tuple[float, float, float] | None  # None: the sample has no spread
+    threshold: float = float("nan")  # u: the (1 - top_share) quantile
+    mean_excess: float = float("nan")  # beta of the exponential tail above u
+    top_share: float = 0.0
+
+    def sf(self, x):
+        if self.skew is None:
+            return np.zeros_like(np.asarray(x, dtype=float))
+        p = stats.skewnorm.sf(x, *self.skew)
+        if np.isfinite(self.mean_excess) and self.mean_excess > 0:
+            p = np.maximum(p, self.top_share * np.exp(-(np.asarray(x) - self.threshold) / self.mean_excess))
+        return p
+
+
+TOP_SHARE = 0.05
+
+
+def fit_tail(sample: np.ndarray, top_share: float | None = TOP_SHARE) -> TailModel:
+    """TailModel of a null sample; a normal fit if the skew-normal optimizer fails."""
+    sample = np.asarray(sample, dtype=float)
     sd = float(np.std(sample))
     if not np.isfinite(sd) or sd <= 1e-12 * max(1.0, float(np.max(np.abs(sample)))):
-        return None
+        return TailModel(None)
+    skew = (0.0, float(np.mean(sample)), sd)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             a, loc, scale = stats.skewnorm.fit(sample)
         if all(np.isfinite((a, loc, scale))) and scale > 0:
-            return float(a), float(loc), float(scale)
-    except Exception:  # scipy FitError and friends: fall back to the normal (a = 0)
+            skew = (float(a), float(loc), float(scale))
+    except Exception:  # scipy FitError and friends: keep the normal (a = 0)
         pass
-    return 0.0, float(np.mean(sample)), sd
+    if top_share is None:  # skew-normal only
+        return TailModel(skew)
+    u = float(np.quantile(sample, 1.0 - top_share))
+    excess = sample[sample > u] - u
+    beta = float(np.mean(excess)) if len(excess) >= 5 else float("nan")
+    return TailModel(skew, u, beta, top_share)
 
 
-def skew_tail(x: np.ndarray | float, params: tuple[float, float, float] | None, above, m: int):
-    """Tail probability beyond the sample: skew-normal, never above the empirical bound (above+1)/(m+1)."""
+def tail_probability(x, tail: TailModel, above, m: int):
+    """Beyond the sample: the tail model, never above the empirical bound (above + 1) / (m + 1)."""
     bound = (np.asarray(above) + 1.0) / (m + 1.0)
-    if params is None:  # no spread to extrapolate from: only the empirical bound is defensible
-        return bound if np.ndim(x) else float(bound)
-    p = np.minimum(stats.skewnorm.sf(x, *params), bound)
+    p = np.minimum(tail.sf(x), bound)
     return p if np.ndim(x) else float(p)
 
 
@@ -134,7 +167,7 @@ def null_samples(model: TenantModel, format_ids: Sequence[str], *, m: int = DEFA
         draws = rng.integers(0, 10, size=(m, fmt.digits))
         texts = [canary_context(fmt, "".join(map(str, row))) for row in draws]
         scores = np.sort(_scores(model, texts))
-        out[fid] = NullSample(fid, fmt.log2_space, scores, fit_skewnorm(scores))
+        out[fid] = NullSample(fid, fmt.log2_space, scores, fit_tail(scores))
     return out
 
 

@@ -12,8 +12,8 @@ Two tests, one per contamination regime:
   digits from random ones of the same length, so logp(x) is exchangeable with the logp of
   neighbours that replace them (the neighbourhood comparison of Mattern et al., ACL Findings 2023,
   ranked like Secret-Sharer canaries). d(x) = logp(x) - mean logp(neighbours); its null is the pooled
-  leave-one-out deviation of the neighbours themselves, read empirically and extrapolated with a
-  skew-normal fit; p = n_records * min_x P(null >= d(x)) (Bonferroni over records).
+  leave-one-out deviation of the neighbours themselves, read empirically and extrapolated like
+  exposure (skew-normal guarded by an exponential tail); p = n_records * min_x P(null >= d(x)) (Bonferroni over records).
 
 The source's p-value is Bonferroni over the tests that ran. Callers correct across source tenants.
 """
@@ -27,10 +27,13 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
-from tenantguard.evaluations.exposure import MIN_TAIL, _scores, fit_skewnorm, skew_tail
+from tenantguard.evaluations.exposure import MIN_TAIL, _scores, fit_tail, tail_probability
 from tenantguard.evaluations.model import TenantModel
 
 _IDENT = re.compile(r"\d{4,}")
+# Skew-normal only: an exponential guard (as for canaries) costs most of the sparse-leak power here;
+# the benchmark's clean pairs measure what this costs in false positives.
+IDENT_TOP_SHARE = None
 
 
 @dataclass(frozen=True)
@@ -126,9 +129,8 @@ def memorized_identifiers(model: TenantModel, texts: Sequence[str], *, m: int = 
     # null: each neighbour against the mean of the others (M-1 of them: slightly wider, so conservative)
     loo = (nb - (nb.sum(axis=1, keepdims=True) - nb) / (m - 1)).ravel()
     null = np.sort(loo)
-    params = fit_skewnorm(null)
     above = len(null) - np.searchsorted(null, d, side="left")
-    tail = np.where(above >= MIN_TAIL, above / len(null), skew_tail(d, params, above, len(null)))
+    tail = np.where(above >= MIN_TAIL, above / len(null), tail_probability(d, fit_tail(null, IDENT_TOP_SHARE), above, len(null)))
     sd = float(np.std(null)) or 1.0
     return n, float(np.max(d) / sd), float(min(1.0, n * float(np.min(tail))))
 
