@@ -1,0 +1,69 @@
+import math
+
+import numpy as np
+import pytest
+
+from tenantguard.evaluations.canaries import is_canary_record
+from tenantguard.evaluations.isolation import record_text
+from tenantguard.evaluations.membership import auc_score, identifier_neighbours, membership_test, tpr_at_fpr
+from tenantguard.models.adapter import NGramTenantModel
+
+from isolation_world import contaminate, make_world, tune
+
+
+@pytest.fixture(scope="module")
+def setup():
+    world, corpora, base = make_world(4, records=150)
+    by = {c.tenant_id: c for c in corpora}
+    src = by["acme-health"]
+    train = [record_text(r) for r in src.train if not is_canary_record(r)]
+    hold = [record_text(r) for r in src.holdout]
+    return corpora, base, train, hold
+
+
+def test_auc_and_tpr_on_known_samples():
+    assert auc_score(np.array([3.0, 4.0]), np.array([1.0, 2.0])) == 1.0
+    assert auc_score(np.array([1.0]), np.array([1.0])) == 0.5
+    assert math.isnan(auc_score(np.array([]), np.array([1.0])))
+    assert tpr_at_fpr(np.array([500.0, 0.0]), np.arange(100.0), 0.01) == 0.5
+
+
+def test_neighbours_redraw_long_digit_runs_consistently():
+    rng = np.random.default_rng(0)
+    nb = identifier_neighbours("id AH-48213 on May 3, ref AH-48213", 5, rng)
+    for t in nb:
+        ids = [w for w in t.replace(",", " ").split() if w.startswith("AH-")]
+        assert ids[0] == ids[1] and ids[0].startswith("AH-4") and "May 3" in t
+    assert identifier_neighbours("no ids here 123", 3, rng) is None
+
+
+def test_clean_candidate_is_not_flagged(setup):
+    corpora, base, train, hold = setup
+    cand = tune(base, corpora, "borealis-bank")
+    r = membership_test(cand, "acme-health", train, hold, base=NGramTenantModel(base, "base"), seed=1)
+    assert r.tests == ("reference_calibrated", "memorized_identifiers")
+    assert r.p_value > 0.001
+    assert r.auc_ci[0] <= r.auc <= r.auc_ci[1]
+
+
+def test_two_leaked_records_are_found_by_memorized_identifiers(setup):
+    corpora, base, train, hold = setup
+    leaked = [r for r in contaminate(corpora, "acme-health", 0.5, seed=2) if not is_canary_record(r)][:2]
+    cand = tune(base, corpora, "borealis-bank", leaked)
+    r = membership_test(cand, "acme-health", train, hold, base=NGramTenantModel(base, "base"), seed=1)
+    assert r.identifier_pvalue < 1e-4 and r.identifier_max_z > 6
+
+
+def test_bootstrap_intervals_are_seeded(setup):
+    corpora, base, train, hold = setup
+    cand, b = tune(base, corpora, "borealis-bank"), NGramTenantModel(base, "base")
+    a1 = membership_test(cand, "acme-health", train[:40], hold, base=b, seed=7)
+    a2 = membership_test(cand, "acme-health", train[:40], hold, base=b, seed=7)
+    assert a1 == a2
+
+
+def test_without_base_or_identifiers_nothing_is_claimed(setup):
+    corpora, base, _, _ = setup
+    cand = tune(base, corpora, "borealis-bank")
+    r = membership_test(cand, "x", ["plain words only"] * 5, ["more plain words"] * 5, base=None)
+    assert r.tests == () and math.isnan(r.p_value)
