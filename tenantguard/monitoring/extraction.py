@@ -2,13 +2,13 @@
 Stealing Attacks", EuroS&P) plus three signals PRADA lacks for text APIs.
 
 Signals, evaluated once a key has >= `min_queries` queries (re-evaluated every `every` queries):
-- prada: the minimum cosine distance of each new query (hashed word 1-2-grams) to the key's earlier
-  queries; Shapiro-Wilk W over the last <= 300 distances below `delta`. Natural queries give a roughly
+- prada: the minimum cosine distance of each new query (word 1-2-grams hashed to 256 signed dims) to
+  the key's last 64 queries; Shapiro-Wilk W over the last <= 300 distances below `delta`. Natural queries give a roughly
   normal spread; synthetic probes (perturbations of one seed, slot fills) do not.
 - params: >= half the queries ask for `logprobs`/`top_logprobs`/`logit_bias`/`echo`, which only
   distillation and logit-recovery attacks need.
-- templated: >= 60% of the queries share one skeleton (first three and last two words, digits
-  folded) while >= 90% of them are distinct: slot-filling over one template.
+- templated: >= 60% of the queries share one skeleton (first four words, digits folded, length
+  in buckets of four words) while >= 90% of them are distinct: slot-filling over one template.
 - coverage: the key keeps adding new vocabulary at >= `coverage_rate` new words per query over its
   last 100 queries (a sweep of the input space; natural use saturates).
 Score = prada + params + templated + 0.5 * coverage; alert at >= 2. Benign heavy users: natural
@@ -27,7 +27,7 @@ from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import stats
 
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import words
@@ -35,6 +35,7 @@ from tenantguard.monitoring.alerts import Alert
 from tenantguard.monitoring.request import Request
 
 _DIGITS = re.compile(r"\d+")
+DIM = 256  # signed feature hashing of word 1-2-grams: 1 KB per remembered query
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,8 @@ class ExtractionConfig:
     every: int = 50
     delta: float = 0.90
     coverage_rate: float = 0.5
-    keep: int = 128
-    max_actors: int = 5_000
+    keep: int = 64
+    max_actors: int = 2_000
     threshold: float = 2.0
 
 
@@ -53,7 +54,7 @@ class _Actor:
     tenant_id: str
     api_key: str | None
     feature: str | None
-    vectors: deque = field(default_factory=lambda: deque(maxlen=128))
+    buf: np.ndarray = field(default_factory=lambda: np.zeros((0, DIM), np.float32))
     distances: deque = field(default_factory=lambda: deque(maxlen=300))
     skeletons: deque = field(default_factory=lambda: deque(maxlen=200))
     texts: deque = field(default_factory=lambda: deque(maxlen=200))
@@ -70,7 +71,7 @@ class ExtractionDetector:
         from sklearn.feature_extraction.text import HashingVectorizer
 
         self.config = config
-        self.vec = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=2**18, alternate_sign=False,
+        self.vec = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=DIM, alternate_sign=True,
                                      norm="l2", token_pattern=r"(?u)\b\w+\b")
         self.actors: OrderedDict[str, _Actor] = OrderedDict()
         self.found: dict[str, Alert] = {}
@@ -79,7 +80,7 @@ class ExtractionDetector:
         if not reqs:
             return
         texts = [r.payload or r.prompt[-500:] for r in reqs]
-        x = self.vec.transform(texts).tocsr()
+        x = self.vec.transform(texts).toarray().astype(np.float32)
         touched: dict[str, _Actor] = {}
         for i, r in enumerate(reqs):
             ws = words(texts[i])
@@ -105,18 +106,18 @@ class ExtractionDetector:
         a = self.actors.get(name)
         if a is None:
             a = self.actors[name] = _Actor(r.tenant_id, r.api_key if name.startswith("key:") else None, r.feature)
-            a.vectors = deque(maxlen=self.config.keep)
+            a.buf = np.zeros((self.config.keep, DIM), np.float32)
             while len(self.actors) > self.config.max_actors:
                 self.actors.popitem(last=False)
         else:
             self.actors.move_to_end(name)
         return a
 
-    def _add(self, a: _Actor, v: sparse.csr_matrix, ws: list[str], skel: str, text: str, r: Request) -> None:
-        if a.vectors:
-            sims = (sparse.vstack(list(a.vectors)) @ v.T).toarray().ravel()
-            a.distances.append(float(1.0 - sims.max()))
-        a.vectors.append(v)
+    def _add(self, a: _Actor, v: np.ndarray, ws: list[str], skel: str, text: str, r: Request) -> None:
+        if a.n:
+            m = min(a.n, self.config.keep)
+            a.distances.append(float(1.0 - (a.buf[:m] @ v).max()))
+        a.buf[a.n % self.config.keep] = v
         fresh = {hash(w) for w in ws} - a.vocab
         a.new_words.append(len(fresh))
         if len(a.vocab) < 20_000:
@@ -159,4 +160,4 @@ class ExtractionDetector:
 
 def _skeleton(ws: list[str]) -> str:
     ws = [_DIGITS.sub("#", w) for w in ws]
-    return " ".join(ws[:3] + ["…"] + ws[-2:]) if len(ws) > 5 else " ".join(ws)
+    return f"{' '.join(ws[:4])} …{len(ws) // 4}"
