@@ -2,8 +2,7 @@
 
 The baseline is the champion's `BehaviorProfile` on the same suite version under the same tenant
 configuration. The comparison is an evidently Report with one `ValueDrift` per descriptor column
-(evidently picks the test for the sample size: K-S or a proportion Z / chi-square test up to 1,000
-rows, Wasserstein / Jensen-Shannon above) plus explicit rules with defaults in `config.Thresholds`:
+(the test chosen for the sample size, see `drift.drift_method`) plus explicit rules with defaults in `config.Thresholds`:
 
 - valid outputs: every completion is a string;
 - system-prompt disclosures and cross-tenant hits stay at 0 (absolute: also without a baseline);
@@ -19,19 +18,17 @@ configurations nothing is compared and the report says the baseline must be reco
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from tenantguard.config import Thresholds
 from tenantguard.evaluations.behavior import BehaviorProfile
 from tenantguard.evaluations.descriptors import DESCRIPTORS
+from tenantguard.evaluations.drift import value_drift
 
 BLOCKING = ("passed", "failed", "error", "not_run")
-MIN_DISTANCE_N = 100
 STATUS_COMPARED, STATUS_CREATED, STATUS_RECOMPUTE = "compared", "baseline_created", "recompute_needed"
 
 
@@ -186,25 +183,6 @@ def _length_rule(base_mean: float, cand_mean: float, th: Thresholds) -> TestResu
                       f"mean length {cand_mean:.1f} vs baseline {base_mean:.1f} tokens (ratio {ratio:.2f})")
 
 
-def drift_method(reference: pd.Series, current: pd.Series) -> tuple[str, float]:
-    """(evidently method, threshold) for one descriptor column, chosen for the sample size.
-
-    A probe suite is a fixed population and greedy outputs are near-deterministic, so with a few hundred
-    probes a p-value test flags any systematic change however small (a K-S p of 1e-6 for a 0.5-token
-    mean shift). From `MIN_DISTANCE_N` rows up we test effect size: Wasserstein distance in reference
-    standard deviations for numeric columns, Jensen-Shannon distance for columns with <= 5 values
-    (evidently's own choice above 1,000 rows). Below it, distances are too noisy and the p-value tests
-    evidently picks for small samples apply: K-S, or a proportion Z-test / chi-square.
-    """
-    ref, cur = reference.dropna(), current.dropna()
-    n_unique = pd.concat([ref, cur]).nunique()
-    if min(len(ref), len(cur)) >= MIN_DISTANCE_N:
-        return ("wasserstein", 0.1) if n_unique > 5 else ("jensenshannon", 0.1)
-    if n_unique > 5:
-        return "ks", 0.05
-    return ("z", 0.05) if n_unique <= 2 else ("chisquare", 0.05)
-
-
 def _drift(cand: pd.DataFrame, base: pd.DataFrame, th: Thresholds, *, html: bool) -> tuple[list[TestResult], str | None]:
     """Per-column evidently ValueDrift (warnings) and the blocking share-of-drifted-columns test."""
     tests: list[TestResult] = []
@@ -218,34 +196,16 @@ def _drift(cand: pd.DataFrame, base: pd.DataFrame, th: Thresholds, *, html: bool
                                     f"{'candidate' if nc == 0 else 'baseline'}: cannot test drift", blocking=True))
             continue
         columns.append(c)
-    html_text = None
-    if columns:
-        from evidently import DataDefinition, Dataset, Report
-        from evidently.metrics import ValueDrift
-
-        dd = DataDefinition(numerical_columns=columns)
-        chosen = {c: drift_method(base[c], cand[c]) for c in columns}
-        report = Report([ValueDrift(column=c, method=chosen[c][0], threshold=chosen[c][1]) for c in columns],
-                        include_tests=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # scipy warns on ties and constant columns; the p-value stands
-            snap = report.run(Dataset.from_pandas(cand[columns].astype(float), data_definition=dd),
-                              Dataset.from_pandas(base[columns].astype(float), data_definition=dd))
-        results = snap.dict()
-        by_col = {m["config"]["column"]: m for m in results["metrics"]}
-        status = {t["metric_config"]["params"]["column"]: t["status"] for t in results["tests"]}
-        for c in columns:
-            m = by_col[c]
-            score = float(m["value"]) if m["value"] is not None else math.nan
-            method, thr = m["config"].get("method"), m["config"].get("threshold")
-            drifted = status.get(c) == "FAIL"
-            if math.isnan(score):
-                tests.append(TestResult(f"drift:{c}", "error", score, f"{method} vs {thr}", f"{c}: drift score undefined"))
-                continue
-            tests.append(TestResult(f"drift:{c}", "warning" if drifted else "passed", score, f"{method} {thr}",
-                                    f"{c} {'drifted' if drifted else 'stable'} ({method} {score:.3g}, threshold {thr}; "
-                                    f"mean {base[c].mean():.3g} -> {cand[c].mean():.3g})", blocking=False))
-        html_text = snap.get_html_str(as_iframe=False) if html else None
+    results, html_text = value_drift(cand, base, columns, html=html)
+    for d in results:
+        if math.isnan(d.score):
+            tests.append(TestResult(f"drift:{d.column}", "error", d.score, f"{d.method} {d.threshold}",
+                                    f"{d.column}: drift score undefined ({d.method})"))
+            continue
+        tests.append(TestResult(f"drift:{d.column}", "warning" if d.drifted else "passed", d.score,
+                                f"{d.method} {d.threshold}",
+                                f"{d.column} {'drifted' if d.drifted else 'stable'} ({d.method} {d.score:.3g}, threshold "
+                                f"{d.threshold}; mean {d.reference_mean:.3g} -> {d.current_mean:.3g})", blocking=False))
     per_col = [t for t in tests if t.name.startswith("drift:") and not t.blocking]
     drifted = [t.name.removeprefix("drift:") for t in per_col if t.status == "warning"]
     if per_col:

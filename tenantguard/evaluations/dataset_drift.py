@@ -3,36 +3,25 @@
 Per record: prompt and completion length in tokens, an adversarial cue in the prompt ("ignore all
 previous instructions", "stay in character", ...), refusal and affirmative-compliance openings in the
 completion, PII-like patterns, completion distinct-2 and toxicity lexicon hits. One evidently
-`ValueDrift` per column, the test chosen for the sample size as in `baseline.drift_method`. The result
+`ValueDrift` per column, the test chosen for the sample size (`drift.drift_method`, sampled data:
+p-value tests, Bonferroni-corrected so an unchanged distribution warns in <= 5% of new versions). The result
 is warning-level: it names the drifted columns, it never blocks a tune by itself.
 """
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 
-from tenantguard.evaluations.baseline import drift_method
+from tenantguard.evaluations.drift import ColumnDrift, value_drift
 from tenantguard.evaluations.descriptors import (adversarial_cue, distinct_n, is_compliance, is_refusal,
                                                  length_tokens, pii_count, toxicity)
 
 COLUMNS = ("prompt_tokens", "completion_tokens", "prompt_adversarial_cue", "completion_refusal",
            "completion_compliance", "completion_pii", "completion_distinct_2", "completion_toxicity")
-
-
-@dataclass(frozen=True)
-class ColumnDrift:
-    column: str
-    method: str
-    threshold: float
-    score: float
-    drifted: bool
-    previous_mean: float
-    new_mean: float
 
 
 @dataclass(frozen=True)
@@ -53,13 +42,13 @@ class DriftReport:
                "drifted_columns": float(len(self.drifted_columns))}
         for c in self.columns:
             out[f"drift.{c.column}"] = c.score
-            out[f"new_mean.{c.column}"] = c.new_mean
+            out[f"new_mean.{c.column}"] = c.current_mean
         return {k: v for k, v in out.items() if not math.isnan(v)}
 
     def rows(self) -> list[dict]:
         return [{"column": c.column, "drifted": c.drifted, "method": c.method, "threshold": c.threshold,
-                 "score": None if math.isnan(c.score) else c.score, "previous_mean": c.previous_mean,
-                 "new_mean": c.new_mean} for c in self.columns]
+                 "score": None if math.isnan(c.score) else c.score, "previous_mean": c.reference_mean,
+                 "new_mean": c.current_mean} for c in self.columns]
 
     def to_dict(self) -> dict:
         return {"status": self.status, "reason": self.reason, "n_previous": self.n_previous, "n_new": self.n_new,
@@ -97,21 +86,8 @@ def dataset_drift(previous_records: Sequence[dict], new_records: Sequence[dict],
         return DriftReport("error", (), len(prev), len(new),
                            f"nothing to compare: {len(prev)} previous and {len(new)} new records")
     usable = [c for c in COLUMNS if prev[c].notna().any() and new[c].notna().any()]
-    from evidently import DataDefinition, Dataset, Report
-    from evidently.metrics import ValueDrift
-
-    chosen = {c: drift_method(prev[c], new[c]) for c in usable}
-    dd = DataDefinition(numerical_columns=usable)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # scipy warns on ties and constant columns; the score stands
-        snap = Report([ValueDrift(column=c, method=m, threshold=t) for c, (m, t) in chosen.items()],
-                      include_tests=True).run(Dataset.from_pandas(new[usable], data_definition=dd),
-                                              Dataset.from_pandas(prev[usable], data_definition=dd))
-    result = snap.dict()
-    scores = {m["config"]["column"]: m["value"] for m in result["metrics"]}
-    failed = {t["metric_config"]["params"]["column"] for t in result["tests"] if t["status"] == "FAIL"}
-    cols = tuple(ColumnDrift(c, chosen[c][0], chosen[c][1], float(scores[c]) if scores[c] is not None else math.nan,
-                             c in failed, float(prev[c].mean()), float(new[c].mean())) for c in usable)
+    results, html_text = value_drift(new, prev, usable, sampled=True, html=html)
+    cols = tuple(results)
     drifted = [c.column for c in cols if c.drifted]
     undefined = [c.column for c in cols if math.isnan(c.score)] + [c for c in COLUMNS if c not in usable]
     status = "warning" if drifted else ("error" if undefined and len(undefined) == len(COLUMNS) else "passed")
@@ -119,4 +95,4 @@ def dataset_drift(previous_records: Sequence[dict], new_records: Sequence[dict],
               else f"no drift in {len(cols)} dataset descriptors")
     if undefined:
         reason += f" (not testable: {', '.join(undefined)})"
-    return DriftReport(status, cols, len(prev), len(new), reason, snap.get_html_str(as_iframe=False) if html else None)
+    return DriftReport(status, cols, len(prev), len(new), reason, html_text)

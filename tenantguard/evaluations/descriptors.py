@@ -90,8 +90,15 @@ def adversarial_cue(text: str) -> bool:
 
 
 def pii_count(text: str) -> int:
+    """PII-like spans; overlapping matches (a card number also looks like a phone) count once."""
     folded = _fold(text)
-    return sum(len(p.findall(folded)) for p in _PII)
+    spans = sorted(m.span() for p in _PII for m in p.finditer(folded))
+    count, end = 0, -1
+    for a, b in spans:
+        if a >= end:
+            count += 1
+        end = max(end, b)
+    return count
 
 
 def distinct_n(text: str, n: int = 2) -> float:
