@@ -2,7 +2,8 @@
 
 from typing import Optional
 
-from dagster import AssetExecutionContext, Config, Failure, MaterializeResult, MetadataValue, asset
+from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, Config, Failure,
+                     MaterializeResult, MetadataValue, asset)
 
 from tenantguard.assets.datasets import finetune_dataset
 from tenantguard.assets.partitions import tenants_partitions
@@ -10,21 +11,31 @@ from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
 
 
-@asset(group_name="shared", description="The shared base model, registered as `<feature>.base` @champion.")
+@asset(group_name="shared",
+       check_specs=[AssetCheckSpec("base_isolation", asset="base_model", blocking=True,
+                                   description="The shared base holds no tenant's fine-tuning data")],
+       description="The shared base model `<feature>.base`; it becomes @champion only if it holds no tenant's data.")
 def base_model(context: AssetExecutionContext, tenantguard: TenantGuardResource) -> MaterializeResult:
     from tenantguard.models.training import register_base
 
     s, reg = tenantguard.settings(), tenantguard.registry()
     try:
         reg.check_reachable()
-        features = sorted({f for t in tenantguard.tenants() for f in t.features})
-        done = [register_base(s, reg, f) for f in features]
+        tenants = tenantguard.tenants()
+        features = sorted({f for t in tenants for f in t.features})
+        done = [register_base(s, reg, f, tenants) for f in features]
     except TenantGuardError as exc:
         raise Failure(description=str(exc)) from None
+    bad = [o for o in done if o.audit_verdict not in ("passed", "not_run")]
+    check = AssetCheckResult(
+        check_name="base_isolation", passed=not bad, severity=AssetCheckSeverity.ERROR,
+        description="; ".join(f"{o.registered.name} v{o.registered.version}: {o.audit_summary}" for o in done)[:1000],
+        metadata={"verdicts": MetadataValue.json({o.registered.name: o.audit_verdict for o in done})})
     return MaterializeResult(metadata={
-        "models": MetadataValue.md("\n".join(f"- `{r.name}` v{r.version}{' (reused)' if r.reused else ''}"
-                                             for r in done)),
-        "features": len(done)})
+        "models": MetadataValue.md("\n".join(
+            f"- `{o.registered.name}` v{o.registered.version}{' (reused)' if o.registered.reused else ''}: "
+            f"audit {o.audit_verdict}, champion v{o.champion}" for o in done)),
+        "features": len(done)}, check_results=[check])
 
 
 class CandidateConfig(Config):

@@ -44,3 +44,20 @@ def corpora_key(settings: Settings, tenants: Sequence[Tenant]) -> str:
         cur = settings.prepared_root / t.id / "current.json"
         h.update(f"{t.id}={json.loads(cur.read_text())['digest'] if cur.exists() else '-'};".encode())
     return h.hexdigest()[:16]
+
+
+def cached_index(settings: Settings, tenants: Sequence[Tenant]):
+    """The fingerprint index of every tenant's data and the base corpus, rebuilt only when data changes."""
+    from tenantguard.evaluations.fingerprint import FingerprintIndex
+    from tenantguard.evaluations.isolation import build_index
+
+    path = settings.home / "monitoring" / f"fingerprints-{corpora_key(settings, tenants)}.npz"
+    if path.exists():
+        return FingerprintIndex.load(path)
+    inputs, _ = isolation_inputs(settings, tenants, None)
+    index = build_index(inputs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for old in path.parent.glob("fingerprints-*.npz"):
+        old.unlink()
+    index.save(path)
+    return index

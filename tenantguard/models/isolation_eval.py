@@ -54,7 +54,7 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
     if tenant.id not in {c.tenant_id for c in inputs.corpora}:
         raise TenantGuardError(f"tenant {tenant.id!r} has no prepared dataset: run finetune_dataset first")
     base = load_tenant_model(f"models:/{base_name}/{base_version}", f"{base_name}/{base_version}") if base_version else None
-    base_verdict, base_summary, base_failed = _base_audit(settings, reg, tenants, base_name, base_version, base, inputs)
+    base_verdict, base_summary, base_failed = base_audit(settings, reg, tenants, base_name, base_version, base, inputs)
     if not inputs.sources:
         report = None
         verdict, reason, metrics, rows, failed = "passed", "no other tenant has prepared data", {}, [], []
@@ -88,20 +88,25 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
     return IsolationOutcome(name, str(version), verdict, reason, metrics, rows, failed, run.info.run_id, base_summary)
 
 
-def _base_audit(settings, reg, tenants, base_name, base_version, base, inputs) -> tuple[str, str, list[str]]:
-    """(verdict, summary, tenants whose data the base holds), cached on the base version's tags."""
+def base_audit(settings, reg, tenants, base_name, base_version, base, inputs=None) -> tuple[str, str, list[str]]:
+    """(verdict, summary, tenants whose data the base holds), cached on the base version's tags.
+
+    'not_run' when no tenant has prepared data yet (a first install): there is nothing to leak.
+    """
     from tenantguard.evaluations.isolation import audit_base
-    from tenantguard.models.eval_inputs import corpora_key
+    from tenantguard.models.eval_inputs import corpora_key, isolation_inputs
 
     if base is None:
         return "error", "no base model registered", []
+    if inputs is None:
+        inputs, _ = isolation_inputs(settings, tenants, None)
+    if not inputs.corpora:
+        return "not_run", "no tenant has prepared data yet", []
     key = corpora_key(settings, tenants)
     tags = reg.client.get_model_version(base_name, base_version).tags
     if tags.get(TAG_KEY) == key and tags.get(R.TAG_ISOLATION):
         failed = json.loads(tags.get("tenantguard.isolation_failed", "[]"))
         return tags[R.TAG_ISOLATION], tags.get(TAG_SUMMARY, ""), failed
-    if not base.can_score and not inputs.corpora:
-        return "error", "nothing to audit the base against", []
     report = audit_base(base, inputs)
     reg.tag_version(base_name, base_version, {R.TAG_ISOLATION: report.verdict, TAG_KEY: key,
                                               TAG_SUMMARY: report.summary()[:4000],

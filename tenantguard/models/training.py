@@ -43,7 +43,19 @@ def read_base_corpus(settings: Settings) -> list[str]:
     return texts
 
 
-def register_base(settings: Settings, reg: R.Registry, feature: str) -> Registered:
+@dataclass(frozen=True)
+class BaseOutcome:
+    registered: Registered
+    champion: str | None
+    audit_verdict: str  # passed | failed | error | not_run
+    audit_summary: str
+
+
+def register_base(settings: Settings, reg: R.Registry, feature: str, tenants=()) -> BaseOutcome:
+    """Train and register the base on the base corpus; it becomes champion only if it holds no tenant's data.
+
+    The audit runs against every tenant with prepared data (none on a first install: 'not_run').
+    """
     import mlflow
 
     from tenantguard.models.tuner import log_ngram_model, train_base
@@ -53,18 +65,32 @@ def register_base(settings: Settings, reg: R.Registry, feature: str) -> Register
     name = R.model_name(feature, R.BASE_TENANT)
     tags = {R.TAG_TENANT: R.BASE_TENANT, R.TAG_FEATURE: feature, R.TAG_DIGEST: digest}
     existing = reg.find_version(name, tags)
+    reused = existing is not None
     if existing is None:
         exp = reg.experiment_id("tenantguard/base")
         with mlflow.start_run(experiment_id=exp, run_name=f"base {feature}", tags=tags) as run:
             lm = train_base(texts)
             mlflow.log_params({"order": lm.order, "corpus_texts": len(texts)})
             info = log_ngram_model(lm)
-        existing = reg.register(name, info.model_uri, run.info.run_id, {**tags, R.TAG_STATUS: "promoted"})
-        reused = False
-    else:
-        reused = True
-    reg.point_alias(name, "champion", existing.version)
-    return Registered(name, str(existing.version), existing.run_id, reused)
+        existing = reg.register(name, info.model_uri, run.info.run_id, {**tags, R.TAG_STATUS: "candidate"})
+    version = str(existing.version)
+    verdict, summary = _audit_base_version(settings, reg, tenants, name, version)
+    if verdict in ("passed", "not_run"):
+        reg.point_alias(name, "champion", version)
+        reg.tag_version(name, version, {R.TAG_STATUS: "promoted"})
+    elif existing.tags.get(R.TAG_STATUS) != "rejected":
+        reg.tag_version(name, version, {R.TAG_STATUS: "rejected"})
+    reg_out = Registered(name, version, existing.run_id, reused, digest)
+    return BaseOutcome(reg_out, reg.alias_version(name, "champion"), verdict, summary)
+
+
+def _audit_base_version(settings, reg, tenants, name, version) -> tuple[str, str]:
+    from tenantguard.models.adapter import load_tenant_model
+    from tenantguard.models.isolation_eval import base_audit
+
+    base = load_tenant_model(f"models:/{name}/{version}", f"{name}/{version}")
+    verdict, summary, _ = base_audit(settings, reg, list(tenants), name, version, base)
+    return verdict, summary
 
 
 def register_candidate(settings: Settings, reg: R.Registry, prepared: PreparedData, feature: str,

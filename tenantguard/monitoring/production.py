@@ -18,6 +18,7 @@ import numpy as np
 from tenantguard.evaluations.descriptors import is_refusal, length_tokens, repetition
 
 DESCRIPTORS = ("length", "refusal", "repetition")
+MAX_VERSIONS = 3  # model versions tracked per (tenant, feature)
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,17 @@ class ProductionMonitor:
                                  tuple(f"{h.source_tenant}: {h.masked_excerpt}" for h in hits[:5]))
 
     def _fold(self, rid, tenant, feature, version, d: dict[str, float]) -> ProductionFinding | None:
-        key = f"{tenant}|{feature}"
-        st = self.state["streams"].get(key)
-        if st is None or st["version"] != version:
+        key = f"{tenant}|{feature}|{version}"
+        streams = self.state["streams"]
+        st = streams.get(key)
+        if st is None:
             st = {"version": version, "ref": {k: [] for k in DESCRIPTORS}, "win": {k: [] for k in DESCRIPTORS},
-                  "win_first": rid}
-            self.state["streams"][key] = st
+                  "win_first": rid, "started": rid}
+            streams[key] = st
+            # Bounded state: keep the newest MAX_VERSIONS streams of a tenant's feature.
+            mine = sorted((k for k in streams if k.startswith(f"{tenant}|{feature}|")), key=lambda k: streams[k]["started"])
+            for old in mine[:-MAX_VERSIONS]:
+                del streams[old]
         w = self.rules.window_rows
         target = "ref" if len(st["ref"]["length"]) < w else "win"
         if target == "win" and not st["win"]["length"]:
