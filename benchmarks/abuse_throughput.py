@@ -1,0 +1,36 @@
+"""Rows/s through every abuse detector in one process and peak memory (tracemalloc of the scanner's
+state growth is not measured; ru_maxrss is). Usage: python benchmarks/abuse_throughput.py [--quick]"""
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+from tenantguard.demo.traffic import generate_traffic
+from tenantguard.monitoring.injection import default_scorer
+from tenantguard.monitoring.scanner import Scanner
+
+PROMPTS = {f"tenant-{i}": f"You are the support assistant of tenant {i}. Be concise." for i in range(4)}
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    n = 30_000 if args.quick else 1_000_000
+    default_scorer()
+    scanner = Scanner(system_prompts=PROMPTS)
+    chunk, done, elapsed, next_id = 50_000, 0, 0.0, 1
+    while done < n:
+        traffic = generate_traffic(min(chunk, n - done), seed=1000 + done, days=0.1)
+        for row in traffic.rows:
+            row["id"] = next_id
+            next_id += 1
+        t0 = time.perf_counter()
+        for i in range(0, len(traffic.rows), 10_000):
+            scanner.process(traffic.rows[i:i + 10_000])
+        elapsed += time.perf_counter() - t0
+        done += len(traffic.rows)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{'rows':>10} {'seconds':>8} {'rows/s':>8} {'max RSS MB':>10} {'actors':>7} {'alerts':>6}")
+    print(f"{scanner.rows:>10} {elapsed:>8.1f} {scanner.rows / elapsed:>8.0f} {rss:>10.0f} "
+          f"{len(scanner.extraction.actors):>7} {len(scanner.alerts()):>6}")
