@@ -101,6 +101,10 @@ def ensure_schema(engine: sa.Engine) -> None:
 
 def _create(conn: sa.Connection, triggers: tuple[str, ...]) -> None:
     schema.metadata.create_all(conn)
+    if conn.dialect.name == "postgresql" and conn.exec_driver_sql(
+            "SELECT 1 FROM pg_trigger WHERE tgname = 'ks_audit_no_change' "
+            "AND tgrelid = to_regclass('ks_audit')").first():
+        triggers = ()  # re-creating them would lock ks_audit against writers for nothing
     for ddl in triggers:
         conn.exec_driver_sql(ddl)
     if conn.execute(sa.select(schema.version.c.id)).first() is None:
