@@ -57,44 +57,69 @@ def run_demo(settings: Settings, *, n_tenants: int = 6, seed: int = 7, echo: Cal
     os.environ.setdefault("TENANTGUARD_HOME", str(settings.home))
     from dagster import DagsterInstance
 
+    from tenantguard.demo.scenarios import Cast
     from tenantguard.pipelines.definitions import defs
     from tenantguard.sensors.tenant_sync import sync_partitions
 
     tenants = load_tenants(settings.tenants_file)
+    cast = Cast.for_tenants([t.id for t in tenants])
+    actions: list[str] = []
     with DagsterInstance.get() as instance:
         plan = sync_partitions(instance, [t.id for t in tenants], page_size=len(tenants) or 1)
         echo(f"tenants: {len(tenants)} ({len(plan.add)} partitions added)")
-        echo("[base] training the shared base model ...")
+        echo("[1] shared base model")
         result = execute(defs.resolve_job_def("base_job"), instance, settings)
         if not result.success:
             raise SystemExit(f"base_job failed: {_failure(result)}")
+        echo("[2] tune and gate every tenant (finetune_dataset -> candidate_model -> isolation/behavior -> champion)")
         job = defs.resolve_job_def("tune_and_gate")
-        outcomes = {}
         for i, t in enumerate(tenants, start=1):
             ts = time.monotonic()
             res = execute(job, instance, settings, partition_key=t.id)
-            outcomes[t.id] = res
-            state = "ok" if res.success else f"FAILED: {_failure(res)}"
-            echo(f"[{i}/{len(tenants)}] {t.id:<20} run {res.run_id[:8]}  {time.monotonic() - ts:5.1f}s  {state}")
+            echo(f"    [{i}/{len(tenants)}] {t.id:<20} {time.monotonic() - ts:5.1f}s  {_outcome(res)}")
+        if cast is not None:
+            from tenantguard.demo import incidents
+
+            actions += incidents.retunes(settings, instance, defs, cast, seed=seed, echo=echo)
+            actions += incidents.base_refresh(settings, instance, defs, cast, seed=seed, echo=echo)
+            actions += incidents.production(settings, instance, defs, tenants, cast, seed=seed, echo=echo)
     rows = summary_rows(settings, tenants)
     echo("")
     echo(format_table(rows))
-    echo(f"\ndone in {time.monotonic() - t0:.1f}s. Dagster UI: `make ui`; MLflow UI: `make mlflow-ui`.")
-    return {"rows": rows, "runs": {k: v.run_id for k, v in outcomes.items()}}
+    if actions:
+        echo("\nactions taken:")
+        for a in actions:
+            echo(f"  - {a}")
+    echo(f"\ndone in {time.monotonic() - t0:.1f}s. Dagster UI: `make ui`; MLflow UI: `make mlflow-ui`; "
+         f"audit trail: `tenantguard audit verify`.")
+    return {"rows": rows, "actions": actions}
+
+
+def _outcome(result) -> str:
+    """'promoted', or which check blocked the run, or the failure."""
+    failed_checks = [ev.asset_check_evaluation_data.check_name for ev in result.all_events
+                     if ev.event_type_value == "ASSET_CHECK_EVALUATION"
+                     and not ev.asset_check_evaluation_data.passed
+                     and ev.asset_check_evaluation_data.severity.value == "ERROR"]
+    if failed_checks:
+        return "BLOCKED by " + ", ".join(sorted(set(failed_checks)))
+    if not result.success:
+        return f"FAILED: {_failure(result)}"
+    return "passed every gate"
 
 
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def execute(job, instance, settings: Settings, **kwargs):
+def execute(job, instance, settings: Settings, *, run_config: dict | None = None, **kwargs):
     """Run a job in process on the real instance; library chatter goes to <home>/logs/demo.log."""
     import contextlib
 
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     with (settings.logs_dir / "demo.log").open("a") as log, contextlib.redirect_stderr(log), \
             contextlib.redirect_stdout(log):
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG,
-                                      **kwargs)
+        return job.execute_in_process(instance=instance, raise_on_error=False,
+                                      run_config={**QUIET_RUN_CONFIG, **(run_config or {})}, **kwargs)
 
 
 def _failure(result) -> str:
@@ -121,9 +146,12 @@ def summary_rows(settings: Settings, tenants) -> list[dict]:
         for f in t.features:
             name = model_name(f, t.id)
             cand, champ = reg.alias_version(name, "candidate"), reg.alias_version(name, "champion")
+            tags = reg.client.get_model_version(name, cand).tags if cand else {}
             rows.append({"tenant": t.id, "dataset": version, "digest": digest, "kept": kept,
-                         "quarantined": quarantined, "model": name, "candidate": cand or "-",
-                         "champion": champ or "-"})
+                         "quarantined": quarantined, "model": name, "champion": champ or "-",
+                         "candidate": cand or "-", "status": tags.get("tenantguard.status", "-"),
+                         "isolation": tags.get("tenantguard.isolation", "-"),
+                         "behavior": tags.get("tenantguard.behavior", "-")})
     return rows
 
 

@@ -11,12 +11,13 @@ from tenantguard.pipelines.killswitch_job import kill_switch_job
 from tenantguard.pipelines.resources import TenantGuardResource
 from tenantguard.pipelines.rollback_job import rollback_job
 from tenantguard.sensors.dataset_watch import dataset_watch_sensor
+from tenantguard.sensors.production_watch import production_watch_sensor
 from tenantguard.sensors.registry_watch import registry_watch_sensor
 from tenantguard.sensors.tenant_sync import tenant_sync_sensor
 
 defs = Definitions(
     assets=[base_model, finetune_dataset, candidate_model, isolation_report, behavior_report, champion_model],
     jobs=[base_job, tune_and_gate_job, evaluate_version_job, rollback_job, kill_switch_job],
-    sensors=[tenant_sync_sensor, dataset_watch_sensor, registry_watch_sensor],
+    sensors=[tenant_sync_sensor, dataset_watch_sensor, registry_watch_sensor, production_watch_sensor],
     resources={"tenantguard": TenantGuardResource()},
 )

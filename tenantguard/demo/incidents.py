@@ -1,0 +1,129 @@
+"""The demo's incident phases, each driven through the real Dagster sensors and jobs."""
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+from tenantguard.config import Settings
+from tenantguard.demo.run import _outcome, execute
+from tenantguard.demo.scenarios import Cast, contaminated_base_corpus, production_rows, write_retunes
+
+Echo = Callable[[str], None]
+
+
+def _sensor(sensor_def, instance, cursor: str | None):
+    """Evaluate a sensor once on the real instance, its log lines going to <home>/logs/demo.log."""
+    import logging
+
+    from dagster import SkipReason, build_sensor_context
+
+    from tenantguard.pipelines.resources import TenantGuardResource
+
+    ctx = build_sensor_context(instance=instance, cursor=cursor, resources={"tenantguard": TenantGuardResource()})
+    dagster_log = logging.getLogger("dagster")
+    level, dagster_log.level = dagster_log.level, logging.ERROR
+    try:
+        result = sensor_def(ctx)
+    finally:
+        dagster_log.setLevel(level)
+    if isinstance(result, SkipReason):
+        return [], cursor, result.skip_message
+    skip = result.skip_reason.skip_message if result.skip_reason else ""
+    return list(result.run_requests or []), result.cursor, skip
+
+
+def retunes(settings: Settings, instance, defs, cast: Cast, *, seed: int, echo: Echo) -> list[str]:
+    from tenantguard.sensors.dataset_watch import dataset_watch_sensor
+
+    written = write_retunes(settings, cast, seed=seed)
+    echo(f"[3] new dataset versions: {cast.contaminated} (silently includes {cast.source}'s records), "
+         f"{cast.shifted} (jailbreak-following data), {cast.retuned} (clean); dataset_watch_sensor picks them up")
+    requests, _, skip = _sensor(dataset_watch_sensor, instance, None)
+    if not requests:
+        echo(f"    {skip or 'nothing new'}" + (" (already handled in an earlier demo run)" if not written else ""))
+        return []
+    job = defs.resolve_job_def("tune_and_gate")
+    out = []
+    for rr in requests:
+        res = execute(job, instance, settings, partition_key=rr.partition_key, tags=rr.tags)
+        echo(f"    {rr.partition_key:<20} {_outcome(res)}")
+        out.append(f"{rr.partition_key}: retune {rr.tags.get('tenantguard/dataset_version', '')} -> {_outcome(res)}")
+    return out
+
+
+def base_refresh(settings: Settings, instance, defs, cast: Cast, *, seed: int, echo: Echo) -> list[str]:
+    """A base refresh that absorbed a tenant's records: base_isolation blocks it; champion stays."""
+    from tenantguard.models.registry import Registry
+
+    echo(f"[4] a base refresh whose corpus absorbed 5% of {cast.source}'s records")
+    path = settings.base_corpus_path
+    clean = path.read_text(encoding="utf-8")
+    reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)
+    before = reg.alias_version("support-assistant.base", "champion")
+    try:
+        with path.open("w", encoding="utf-8") as fh:
+            for text in contaminated_base_corpus(settings, cast, seed=seed):
+                fh.write(json.dumps({"text": text}) + "\n")
+        res = execute(defs.resolve_job_def("base_job"), instance, settings)
+    finally:
+        path.write_text(clean, encoding="utf-8")  # the platform reverts the refresh
+    after = reg.alias_version("support-assistant.base", "champion")
+    echo(f"    base_model: {_outcome(res)}; support-assistant.base@champion v{before} -> v{after}")
+    return [f"shared base refresh: {_outcome(res)} (champion stays v{after})"]
+
+
+def production(settings: Settings, instance, defs, tenants, cast: Cast, *, seed: int, echo: Echo) -> list[str]:
+    from tenantguard.killswitch.client import KillSwitchClient
+    from tenantguard.models.registry import Registry
+    from tenantguard.monitoring.inference_log import InferenceLog
+    from tenantguard.sensors.production_watch import production_watch_sensor
+
+    reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)
+    champions = {t.id: v for t in tenants if (v := reg.alias_version(f"{t.features[0]}.{t.id}", "champion"))}
+    log = InferenceLog(settings.inference_log_url)
+    cursor_file = settings.home / "monitoring" / "demo-production-cursor.json"
+    echo(f"[5] production traffic; {cast.retuned}'s outputs start to deviate, {cast.leak_reader} is served "
+         f"a record of {cast.leak_source}; production_watch_sensor reads the inference log")
+    if log.max_id() == 0:
+        log.append(production_rows(settings, tenants, champions, cast, seed=seed))
+        log.append(_abuse_traffic(tenants, seed))
+    cursor = cursor_file.read_text() if cursor_file.exists() else None
+    requests, cursor, skip = _sensor(production_watch_sensor, instance, cursor)
+    cursor_file.parent.mkdir(parents=True, exist_ok=True)
+    cursor_file.write_text(cursor or "")
+    out = []
+    job = defs.resolve_job_def("rollback")
+    for rr in requests:
+        cfg = rr.run_config["ops"]["rollback_op"]["config"]
+        res = execute(job, instance, settings, run_config=rr.run_config, tags=rr.tags)
+        now = reg.alias_version(f"{cfg['feature']}.{cfg['tenant']}", "champion")
+        echo(f"    rollback run for {cfg['tenant']}: {'ok' if res.success else 'FAILED'}; champion now v{now}")
+        out.append(f"{cfg['tenant']}: rolled back to v{now} — {cfg['reason'][:160]}")
+    client = KillSwitchClient(settings.killswitch_url)
+    leak_tenant = next(t for t in tenants if t.id == cast.leak_reader)
+    decision = client.check(leak_tenant.features[0], leak_tenant.id, leak_tenant.region)
+    echo(f"    KillSwitchClient.check({leak_tenant.features[0]!r}, {leak_tenant.id!r}, {leak_tenant.region!r}) -> "
+         f"killed={decision.killed} switch={decision.switch_id} fallback="
+         f"{decision.fallback.mode if decision.fallback else None}")
+    if decision.killed:
+        out.append(f"{leak_tenant.id}: kill switch #{decision.switch_id} engaged ({decision.reason or ''})"[:200])
+    out += _abuse(settings, echo)
+    return out
+
+
+def _abuse_traffic(tenants, seed: int) -> list[dict]:
+    from tenantguard.demo.traffic import generate_traffic
+
+    return generate_traffic(3000, tenants={t.id: t.system_prompt for t in tenants}, seed=seed).rows
+
+
+def _abuse(settings: Settings, echo: Echo) -> list[str]:
+    from tenantguard.monitoring.scan import scan_log
+
+    echo("[6] API-abuse detectors over the same inference log")
+    result = scan_log(settings, after_id=0)
+    for a in result.alerts:
+        echo(f"    {a.kind:<20} tenant={a.tenant_id:<18} key={a.api_key or '-':<24} score={a.score:.2f} "
+             f"(threshold {a.threshold:.2f})")
+    return [f"{a.tenant_id}: abuse alert {a.kind} on key {a.api_key or '-'} -> {a.action or 'alert'}"
+            for a in result.alerts]
