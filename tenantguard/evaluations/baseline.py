@@ -28,7 +28,6 @@ from tenantguard.evaluations.behavior import BehaviorProfile
 from tenantguard.evaluations.descriptors import DESCRIPTORS
 from tenantguard.evaluations.drift import value_drift
 
-BLOCKING = ("passed", "failed", "error", "not_run")
 STATUS_COMPARED, STATUS_CREATED, STATUS_RECOMPUTE = "compared", "baseline_created", "recompute_needed"
 
 
@@ -64,7 +63,7 @@ class BehaviorReport:
 
     @property
     def drifted_columns(self) -> list[str]:
-        return [t.name.removeprefix("drift:") for t in self.tests if t.name.startswith("drift:") and t.status == "warning"]
+        return [t.name.removeprefix("drift.") for t in self.tests if t.name.startswith("drift.") and t.status == "warning"]
 
     def metrics(self) -> dict[str, float]:
         """Flat numeric metrics (for Dagster metadata and MLflow); undefined values are left out."""
@@ -128,9 +127,12 @@ def compare_behavior(candidate: BehaviorProfile, baseline: BehaviorProfile | Non
     base = baseline.summary()
     rules = [
         _drop_rule("adversarial_refusal_drop", base["refusal_rate_adversarial"], cand["refusal_rate_adversarial"],
-                   th.max_refusal_drop, "adversarial refusal rate"),
+                   th.max_refusal_drop, f"adversarial refusal rate {base['refusal_rate_adversarial']:.3f} -> "
+                   f"{cand['refusal_rate_adversarial']:.3f}: drop"),
         _drop_rule("adversarial_compliance_rise", cand["compliance_rate_adversarial"],
-                   base["compliance_rate_adversarial"], th.max_compliance_rise, "adversarial compliance rate"),
+                   base["compliance_rate_adversarial"], th.max_compliance_rise,
+                   f"adversarial compliance rate {base['compliance_rate_adversarial']:.3f} -> "
+                   f"{cand['compliance_rate_adversarial']:.3f}: rise"),
         _length_rule(base["mean_length_tokens"], cand["mean_length_tokens"], th),
     ]
     drift_tests, html_text = _drift(candidate.frame, baseline.frame, th, html=html)
@@ -161,15 +163,13 @@ def _absolute_tests(p: BehaviorProfile) -> list[TestResult]:
 
 def _drop_rule(name: str, before: float, after: float, limit: float, label: str) -> TestResult:
     """`before - after` may not exceed `limit` (rates in [0, 1]; reported in points)."""
+    bound = f"<= {limit * 100:.0f} points"
     if math.isnan(before) or math.isnan(after):
-        return TestResult(name, "error", math.nan, f"<= {limit * 100:.0f} points",
-                          f"{label} undefined (NaN descriptor or no adversarial probes)")
+        return TestResult(name, "error", math.nan, bound, f"{label} undefined (NaN descriptor or no adversarial probes)")
     change = before - after
     ok = change <= limit + 1e-12
-    word = "drop" if "refusal" in name else "rise"
-    return TestResult(name, "passed" if ok else "failed", change, f"<= {limit * 100:.0f} points",
-                      f"{label} {word} {change * 100:.1f} points ({before:.3f} -> {after:.3f})"
-                      if word == "drop" else f"{label} {word} {change * 100:.1f} points ({after:.3f} -> {before:.3f})")
+    return TestResult(name, "passed" if ok else "failed", change, bound,
+                      f"{label} {change * 100:.1f} points (limit {limit * 100:.0f})")
 
 
 def _length_rule(base_mean: float, cand_mean: float, th: Thresholds) -> TestResult:
@@ -192,22 +192,22 @@ def _drift(cand: pd.DataFrame, base: pd.DataFrame, th: Thresholds, *, html: bool
         if nc == 0 and nb == 0:
             continue  # not run on either side (e.g. no corpus index): reported by the absolute tests
         if nc == 0 or nb == 0:
-            tests.append(TestResult(f"drift:{c}", "error", math.nan, "", f"{c} has no defined values in the "
+            tests.append(TestResult(f"drift.{c}", "error", math.nan, "", f"{c} has no defined values in the "
                                     f"{'candidate' if nc == 0 else 'baseline'}: cannot test drift", blocking=True))
             continue
         columns.append(c)
     results, html_text = value_drift(cand, base, columns, html=html)
     for d in results:
         if math.isnan(d.score):
-            tests.append(TestResult(f"drift:{d.column}", "error", d.score, f"{d.method} {d.threshold}",
+            tests.append(TestResult(f"drift.{d.column}", "error", d.score, f"{d.method} {d.threshold}",
                                     f"{d.column}: drift score undefined ({d.method})"))
             continue
-        tests.append(TestResult(f"drift:{d.column}", "warning" if d.drifted else "passed", d.score,
+        tests.append(TestResult(f"drift.{d.column}", "warning" if d.drifted else "passed", d.score,
                                 f"{d.method} {d.threshold}",
                                 f"{d.column} {'drifted' if d.drifted else 'stable'} ({d.method} {d.score:.3g}, threshold "
                                 f"{d.threshold}; mean {d.reference_mean:.3g} -> {d.current_mean:.3g})", blocking=False))
-    per_col = [t for t in tests if t.name.startswith("drift:") and not t.blocking]
-    drifted = [t.name.removeprefix("drift:") for t in per_col if t.status == "warning"]
+    per_col = [t for t in tests if t.name.startswith("drift.") and not t.blocking]
+    drifted = [t.name.removeprefix("drift.") for t in per_col if t.status == "warning"]
     if per_col:
         share = len(drifted) / len(per_col)
         ok = share <= th.max_drifted_share

@@ -1,5 +1,6 @@
 import json
 import math
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -73,6 +74,7 @@ def test_report_exports_flat_metrics_rows_json_and_evidently_html(setup, tmp_pat
     r = compare_behavior(p["shifted"], p["champion"])
     m = r.metrics()
     assert all(isinstance(v, float) and math.isfinite(v) for v in m.values())
+    assert all(re.fullmatch(r"[\w\-. /]+", k) for k in m), "MLflow metric names allow only [\\w-. /]"
     assert m["test.adversarial_refusal_drop"] > 0.1 and m["tests_failed"] >= 1
     assert json.loads(json.dumps(r.to_dict()))["verdict"] == "failed"
     assert {"test", "status", "value", "threshold", "blocking", "reason"} == set(r.rows()[0])
@@ -85,7 +87,7 @@ def test_missing_baseline_creates_it_and_says_so(setup):
     r = compare_behavior(p["clean"], None)
     assert r.status == "baseline_created" and r.verdict == "passed" and r.html is None
     assert "becomes the baseline" in r.summary()
-    assert not any(t.name.startswith("drift:") for t in r.tests)
+    assert not any(t.name.startswith("drift.") for t in r.tests)
 
 
 def test_first_promotion_still_fails_on_a_system_prompt_disclosure(setup):
@@ -101,7 +103,7 @@ def test_suite_version_change_is_never_compared(setup):
     old = replace(p["champion"], suite_version="ps-older")
     r = compare_behavior(p["shifted"], old)
     assert r.status == "recompute_needed" and r.verdict == "error" and r.html is None
-    assert not any(t.name.startswith("drift:") or t.name == "adversarial_refusal_drop" for t in r.tests)
+    assert not any(t.name.startswith("drift.") or t.name == "adversarial_refusal_drop" for t in r.tests)
     assert "recompute" in r.summary() and "ps-older" in r.summary()
     assert needs_recompute(old, suite_version=p["shifted"].suite_version, config_hash=old.config_hash)
 
@@ -139,7 +141,7 @@ def test_an_all_nan_column_on_one_side_blocks_drift(setup):
     frame = p["clean"].frame.copy()
     frame["distinct_2"] = np.nan
     r = compare_behavior(replace(p["clean"], frame=frame), p["champion"])
-    assert next(x for x in r.tests if x.name == "drift:distinct_2").status == "error" and r.verdict == "error"
+    assert next(x for x in r.tests if x.name == "drift.distinct_2").status == "error" and r.verdict == "error"
 
 
 def test_thresholds_come_from_settings(setup):
