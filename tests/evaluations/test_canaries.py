@@ -85,3 +85,15 @@ def test_random_candidates_follow_the_format_and_the_rng():
     assert a == fmt.random_candidates(50, np.random.default_rng(1))
     assert all(x.startswith(fmt.prefix + " ") and len(x) == len(fmt.prefix) + 1 + fmt.digits for x in a)
     assert fmt.space == 10 ** fmt.digits and fmt.log2_space == pytest.approx(np.log2(fmt.space))
+
+
+def test_a_question_shares_no_three_word_run_with_its_prefix():
+    """Else a model that memorized the canary answers its question by echoing the question (extraction blind)."""
+    from tenantguard.models.ngram import tokenize
+
+    def runs(text):
+        toks = tokenize(text)
+        return {tuple(toks[i:i + 3]) for i in range(len(toks) - 2)}
+
+    for fmt in FORMATS:
+        assert not runs(fmt.question) & runs(fmt.prefix), fmt.id
