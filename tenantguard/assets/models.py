@@ -62,6 +62,7 @@ def candidate_model(context: AssetExecutionContext, config: CandidateConfig,
             digest = done[0].dataset_digest
         else:
             prepared = load_prepared(s, tenant.id)
+            _refuse_invalid_dataset(prepared, s.thresholds.max_rejected_share)
             done = [register_candidate(s, reg, prepared, f, dagster_run_id=context.run_id) for f in tenant.features]
             digest = prepared.digest
     except TenantGuardError as exc:
@@ -71,3 +72,15 @@ def candidate_model(context: AssetExecutionContext, config: CandidateConfig,
         "model": first.name, "version": first.version, "model_uri": first.uri, "mlflow_run_id": first.run_id or "",
         "dataset_digest": digest or "", "reused": first.reused, "adopted": bool(config.adopt_version),
         "all_versions": MetadataValue.json({r.name: r.version for r in done})})
+
+
+def _refuse_invalid_dataset(prepared, limit: float) -> None:
+    """The blocking `dataset_valid` stops its own run only; a later candidate-only run must not tune either."""
+    from tenantguard.errors import DatasetInvalid
+
+    foreign = prepared.foreign_tenant_lines
+    if foreign or prepared.rejected_share > limit:
+        why = (f"{len(foreign)} record(s) claim another tenant (lines {foreign[:10]})" if foreign else
+               f"rejected share {prepared.rejected_share:.2%} exceeds limit {limit:.2%}")
+        raise DatasetInvalid(f"prepared dataset {prepared.tenant_id}/{prepared.version} ({prepared.digest}) failed "
+                             f"dataset_valid: {why}; fix {prepared.source_path} and rematerialize finetune_dataset")
