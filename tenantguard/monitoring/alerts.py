@@ -75,14 +75,25 @@ alerts_table = sa.Table(
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("updated_at", sa.String(32), nullable=False),
 )
+acks_table = sa.Table(
+    "abuse_alert_acks", _metadata,
+    sa.Column("alert_id", sa.String(20), primary_key=True),
+    sa.Column("last_id", sa.Integer, nullable=False),  # the alert's last row when acknowledged
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+)
 
 
 class AlertStore:
-    """The alerts table (default: beside the inference log). `record` inserts or updates by alert_id."""
+    """The alerts table (default: beside the inference log). `record` inserts or updates by alert_id.
+
+    An alert is open until acknowledged; one that covers later rows than its acknowledgement reopens
+    (the abuse went on after a responder looked at it)."""
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
-        _metadata.create_all(self.engine, tables=[alerts_table])
+        _metadata.create_all(self.engine, tables=[alerts_table, acks_table])
 
     def record(self, alerts: list[Alert]) -> list[Alert]:
         """Write `alerts`; return those that are new or now cover later rows (what a sensor should act on)."""
@@ -102,11 +113,39 @@ class AlertStore:
                     conn.execute(t.update().where(t.c.alert_id == a.alert_id).values(**values))
         return fresh
 
-    def list(self, *, tenant_id: str | None = None, kind: str | None = None) -> list[dict]:
-        q = sa.select(alerts_table.c.record).order_by(alerts_table.c.first_id)
+    def list(self, *, tenant_id: str | None = None, kind: str | None = None, open_only: bool = False) -> list[dict]:
+        """Alert records in first-row order, each with `acknowledged` (None or who, why, when, up to which row)."""
+        t, k = alerts_table, acks_table
+        q = (sa.select(t.c.record, t.c.last_id, k.c.last_id.label("ack_last_id"), k.c.actor, k.c.reason, k.c.at)
+             .select_from(t.outerjoin(k, k.c.alert_id == t.c.alert_id)).order_by(t.c.first_id, t.c.alert_id))
         if tenant_id is not None:
-            q = q.where(alerts_table.c.tenant_id == tenant_id)
+            q = q.where(t.c.tenant_id == tenant_id)
         if kind is not None:
-            q = q.where(alerts_table.c.kind == kind)
+            q = q.where(t.c.kind == kind)
+        out = []
         with self.engine.connect() as conn:
-            return [json.loads(r.record) for r in conn.execute(q)]
+            for r in conn.execute(q):
+                rec = json.loads(r.record)
+                acked = r.ack_last_id is not None and r.ack_last_id >= r.last_id
+                rec["acknowledged"] = ({"actor": r.actor, "reason": r.reason, "at": r.at, "last_id": r.ack_last_id}
+                                       if acked else None)
+                if not (open_only and acked):
+                    out.append(rec)
+        return out
+
+    def acknowledge(self, alert_id: str, *, actor: str, reason: str) -> dict:
+        """Mark `alert_id` handled up to its current last row; ConfigError names the id when unknown."""
+        from tenantguard.errors import ConfigError
+
+        t, k = alerts_table, acks_table
+        now = datetime.now(timezone.utc).isoformat()
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(t.c.last_id).where(t.c.alert_id == alert_id)).first()
+            if row is None:
+                raise ConfigError(f"alert {alert_id!r} is not in the alerts table (see `tenantguard abuse alerts --tenant T`)")
+            values = dict(last_id=row.last_id, actor=actor, reason=reason, at=now)
+            if conn.execute(sa.select(k.c.alert_id).where(k.c.alert_id == alert_id)).first() is None:
+                conn.execute(k.insert().values(alert_id=alert_id, **values))
+            else:
+                conn.execute(k.update().where(k.c.alert_id == alert_id).values(**values))
+        return {"alert_id": alert_id, **values}

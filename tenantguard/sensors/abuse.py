@@ -1,0 +1,116 @@
+"""`abuse_watch_sensor`: inference log -> abuse detectors -> alerts, kill switches and rollback runs.
+
+Cursor: the last inference-log id scanned. `monitoring.scan.scan_log` rebuilds detector state from the
+rows before the cursor, so a fresh process resumes exactly where the last committed tick stopped. A
+tick acts on every finding that includes a row after its cursor, and every action is idempotent, so a
+tick that dies before its cursor is committed repeats safely:
+- `abuse_alerts` run for the tenant: run key from the (alert id, last row) pairs, Dagster drops repeats;
+- kill switch: engaged with incident id `abuse:<alert_id>`; a switch already carrying that incident is
+  left alone (engaged stays engaged, and a responder's release of it is respected);
+- rollback run: run key `abuse_rollback:<alert_id>`, one per finding.
+"""
+import hashlib
+import json
+
+from dagster import (DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor)
+
+from tenantguard.assets.partitions import TENANTS_PARTITION_NAME, tenants_partitions
+from tenantguard.errors import SwitchNotFound, TenantGuardError
+from tenantguard.pipelines.abuse_jobs import abuse_alerts_job
+from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.pipelines.rollback_job import rollback_job
+
+MAX_ROWS_PER_TICK = 100_000
+ACTOR = "abuse_watch"
+
+
+def read_cursor(cursor: str | None) -> int:
+    return int(json.loads(cursor)["last_id"]) if cursor else 0
+
+
+def engage_kill_switch(settings, alert) -> str:
+    """Engage the alert's (feature, tenant) switch once per finding; returns what happened, in words."""
+    from tenantguard.killswitch.auth import Actor
+    from tenantguard.killswitch.model import Fallback
+    from tenantguard.killswitch.store import KillSwitchStore
+
+    store = KillSwitchStore(settings.killswitch_url)
+    scope = {"feature": alert.feature, "tenant": alert.tenant_id}
+    incident = f"abuse:{alert.alert_id}"
+    try:
+        current = store.get(scope)
+    except SwitchNotFound:
+        current = None
+    if current is not None and current.incident_id == incident:
+        return f"switch {current.id} already {current.state} for this finding"
+    reason = f"{alert.kind} on key {alert.api_key or '-'}: {alert.summary} (alert {alert.alert_id})"[:500]
+    flip = store.engage(scope, actor=Actor.system(ACTOR), reason=reason, fallback=Fallback("disable"),
+                        incident_id=incident)
+    return f"switch {flip.switch.id} {'engaged' if flip.changed else 'was already engaged'}"
+
+
+def alerts_run(tenant: str, alerts) -> RunRequest:
+    pairs = sorted(f"{a.alert_id}:{a.last_id}" for a in alerts)
+    digest = hashlib.sha256(",".join(pairs).encode()).hexdigest()[:16]
+    return RunRequest(run_key=f"abuse_alerts:{tenant}:{digest}", job_name=abuse_alerts_job.name,
+                      partition_key=tenant,
+                      tags={"tenantguard/actor": f"sensor:{ACTOR}", "tenantguard/tenant": tenant,
+                            "tenantguard/alerts": ",".join(sorted({a.alert_id for a in alerts}))[:1000]})
+
+
+def rollback_run(alert) -> RunRequest:
+    reason = f"{alert.kind}: {alert.summary} (alert {alert.alert_id})"[:500]
+    return RunRequest(
+        run_key=f"abuse_rollback:{alert.alert_id}", job_name=rollback_job.name,
+        run_config={"ops": {"rollback_op": {"config": {"tenant": alert.tenant_id, "feature": alert.feature,
+                                                       "reason": reason, "preview": False}}}},
+        tags={"tenantguard/actor": f"sensor:{ACTOR}", "tenantguard/tenant": alert.tenant_id,
+              "tenantguard/alert": alert.alert_id})
+
+
+@sensor(jobs=[abuse_alerts_job, rollback_job], minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Inference log -> API-abuse alerts (abuse_alerts per tenant), kill switch or rollback by policy.")
+def abuse_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuardResource):
+    from tenantguard.monitoring.scan import scan_log
+
+    after = read_cursor(context.cursor)
+    try:
+        s = tenantguard.settings()
+        known = {t.id for t in tenantguard.tenants()}
+        result = scan_log(s, after_id=after, limit=MAX_ROWS_PER_TICK)
+    except TenantGuardError as exc:
+        return SkipReason(f"cannot scan the inference log after id {after}: {exc}")
+    if result.rows == 0:
+        return SkipReason(f"No new inference-log rows after id {after}")
+    cursor = json.dumps({"last_id": result.last_id})
+    by_tenant: dict[str, list] = {}
+    for a in result.alerts:
+        by_tenant.setdefault(a.tenant_id, []).append(a)
+    unknown = sorted(set(by_tenant) - known)
+    if unknown:
+        context.log.warning(f"abuse alerts for tenant(s) not in tenants.yaml, recorded but not published: {unknown}")
+    requests, notes = [], []
+    for tenant in sorted(set(by_tenant) & known):
+        requests.append(alerts_run(tenant, by_tenant[tenant]))
+    for a in result.alerts:
+        if a.action == "kill_switch":
+            try:
+                note = engage_kill_switch(s, a)
+            except TenantGuardError as exc:  # a bad scope from a log row must not stop the other actions
+                note = f"kill switch not engaged: {exc}"
+            notes.append(note)
+            context.log.warning(f"{a.kind} alert {a.alert_id} ({a.tenant_id}): {note}")
+        elif a.action == "rollback" and a.tenant_id in known:
+            requests.append(rollback_run(a))
+    missing = [t for t in sorted(set(by_tenant) & known)
+               if not context.instance.has_dynamic_partition(TENANTS_PARTITION_NAME, t)]
+    span = f"{result.rows} rows (ids {after + 1}..{result.last_id})"
+    if not requests:
+        why = (f"{len(result.alerts)} alert(s) needing no run ({'; '.join(notes) or 'tenants not in tenants.yaml'})"
+               if result.alerts else "no abuse alert touches these rows")
+        return SensorResult(skip_reason=SkipReason(f"{span}: {why}"), cursor=cursor)
+    context.log.info(f"{span}: {len(result.alerts)} alert(s), {len(result.new_alerts)} new; {len(notes)} kill switch "
+                     f"action(s); {len(requests)} run request(s)")
+    return SensorResult(run_requests=requests, cursor=cursor,
+                        dynamic_partitions_requests=[tenants_partitions.build_add_request(missing)] if missing else [])
