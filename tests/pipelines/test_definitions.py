@@ -11,12 +11,16 @@ from tenantguard.pipelines.definitions import defs
 # THE LOCK. Adding an asset/check/job/sensor: add it here. Renaming one: it breaks schedules, run
 # history and users' selections, so change it here on purpose.
 LOCKED = {
-    "assets": {"base_model", "finetune_dataset", "candidate_model"},
-    "checks": {"finetune_dataset:dataset_valid"},
-    "blocking_checks": {"finetune_dataset:dataset_valid"},
-    "per_tenant_assets": {"finetune_dataset", "candidate_model"},
-    "jobs": {"base_job", "tune_and_gate"},
-    "sensors": {"tenant_sync_sensor"},
+    "assets": {"base_model", "finetune_dataset", "candidate_model", "isolation_report", "behavior_report",
+               "champion_model"},
+    "checks": {"finetune_dataset:dataset_valid", "finetune_dataset:dataset_drift", "base_model:base_isolation",
+               "isolation_report:cross_tenant_isolation", "behavior_report:behavioral_baseline"},
+    "blocking_checks": {"finetune_dataset:dataset_valid", "base_model:base_isolation",
+                        "isolation_report:cross_tenant_isolation", "behavior_report:behavioral_baseline"},
+    "per_tenant_assets": {"finetune_dataset", "candidate_model", "isolation_report", "behavior_report",
+                          "champion_model"},
+    "jobs": {"base_job", "tune_and_gate", "evaluate_version", "rollback", "kill_switch"},
+    "sensors": {"tenant_sync_sensor", "dataset_watch_sensor", "registry_watch_sensor", "production_watch_sensor"},
 }
 
 
