@@ -8,7 +8,9 @@ import click
 
 from tenantguard.clitools import handle_errors, settings
 
-# Subsystem command groups live beside their code; each module imports nothing heavy at top level.
+# Subsystem commands live beside their code; each module imports nothing heavy at top level.
+_EVAL_COMMANDS = (("tenantguard.cli_eval_isolation", "isolation"), ("tenantguard.cli_eval_behavior", "behavior"))
+_AUDIT_COMMANDS = (("tenantguard.cli_audit_segmentation", "segmentation"),)
 _GROUPS = (
     ("tenantguard.killswitch.cli", "killswitch"),
     ("tenantguard.killswitch.cli", "audit"),
@@ -113,15 +115,31 @@ def rollback_cmd(tenant, reason, feature, target, dry_run, no_preview, yes) -> N
     click.echo(out.summary())
 
 
+@cli.group("eval")
+def eval_group() -> None:
+    """Run an evaluation outside Dagster (e.g. in a tuning job's CI): exit 0 pass, 1 problem, 2 bad input."""
+
+
+def _load(module: str, attr: str):
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None  # subsystem not installed in this build
+
+
 def _register() -> None:
     for module, attr in _GROUPS:
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue  # subsystem not built yet
-        cli.add_command(getattr(mod, attr))
+        if (group := _load(module, attr)) is not None:
+            cli.add_command(group)
+    for module, attr in _EVAL_COMMANDS:
+        if (cmd := _load(module, attr)) is not None:
+            eval_group.add_command(cmd)
+    audit = cli.commands.get("audit")
+    for module, attr in _AUDIT_COMMANDS:
+        if audit is not None and (cmd := _load(module, attr)) is not None:
+            audit.add_command(cmd)
 
 
 _register()
