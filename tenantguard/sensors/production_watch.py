@@ -80,7 +80,11 @@ def production_watch_sensor(context: SensorEvaluationContext, tenantguard: Tenan
     requests = []
     for f in findings:
         if f.kind == "cross_tenant_leak":
-            flip = engage_leak_switch(s, f)
+            try:
+                flip = engage_leak_switch(s, f)
+            except TenantGuardError as exc:  # e.g. a feature name no switch scope can hold
+                context.log.error(f"cannot engage kill switch for {f.feature}/{f.tenant_id}: {exc}; {f.reason}")
+                continue
             state = "engaged" if flip.changed else "already engaged"
             context.log.warning(f"kill switch {f.feature}/{f.tenant_id} {state}: {f.reason}")
             continue
