@@ -1,0 +1,58 @@
+"""`tenantguard demo` through the real entry point, twice: a table, then the same versions reused."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+TENANTGUARD = str(Path(sys.executable).with_name("tenantguard"))
+
+
+def _demo(env):
+    proc = subprocess.run([TENANTGUARD, "demo", "--tenants", "3"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def _table(out: str) -> list[dict]:
+    lines = out.splitlines()
+    head = next(i for i, ln in enumerate(lines) if ln.startswith("tenant ") and "digest" in ln)
+    cols = re.split(r"\s{2,}", lines[head].strip())
+    assert set(lines[head + 1].replace(" ", "")) == {"-"}
+    rows = []
+    for ln in lines[head + 2:]:
+        if not ln.strip():
+            break
+        rows.append(dict(zip(cols, re.split(r"\s{2,}", ln.strip()))))
+    return rows
+
+
+def test_demo_prints_the_table_and_a_second_run_reuses_everything(tg_home):
+    env = {**os.environ, "TENANTGUARD_HOME": str(tg_home), "TENANTGUARD_SECRET": "demo-test-secret"}
+    first = _demo(env)
+    assert "new synthetic world" in first
+    rows = _table(first)
+    assert [r["tenant"] for r in rows] == ["acme-health", "borealis-bank", "cobalt-logistics"]
+    for r in rows:
+        assert r["dataset"] == "v0001" and re.fullmatch(r"[0-9a-f]{16}", r["digest"])
+        assert r["kept"] == "300" and r["quarantined"] == "0"
+        assert r["model"] == f"support-assistant.{r['tenant']}" and r["candidate"] == "1"
+
+    second = _demo(env)
+    assert "existing world reused" in second
+    again = _table(second)
+    keep = ("tenant", "dataset", "digest", "kept", "quarantined", "model", "candidate")
+    assert [{k: r[k] for k in keep} for r in again] == [{k: r[k] for k in keep} for r in rows]
+
+    # the registry agrees: one version per tenant model after two runs, and the runs are in Dagster
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tg_home.resolve() / 'mlflow.db'}")
+    for r in rows:
+        assert [str(v.version) for v in client.search_model_versions(f"name = '{r['model']}'")] == ["1"]
+    assert len(list((tg_home / "dagster" / "history" / "runs").glob("*.db"))) >= 2 * (1 + len(rows))
