@@ -8,8 +8,9 @@ copy is found whenever it contains an indexed fingerprint.
 
 A fingerprint is attributable to a tenant only if no other tenant and not the base corpus has it:
 shared boilerplate never names a source. A hit needs `min_fingerprints` distinct fingerprints in one
-run, so a single common phrase does not fire. Lookup is one sorted hash array (hash -> owner), so a
-scan costs the same for 10 or 10,000 indexed tenants.
+run, so a single common phrase does not fire. Lookup is one open-addressing hash table (attributable
+hash -> owner, `hashtable.U64Table`): O(1) expected probes per k-gram, so a scan costs the same for 10
+or 10,000 indexed tenants.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from tenantguard.evaluations.hashtable import U64Table
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import normalize
 
@@ -132,7 +134,7 @@ class FingerprintIndex:
         self._hasher = _Hasher()
         self._tenants: dict[str, np.ndarray] = {}  # tenant -> its sorted unique fingerprints
         self._base = np.empty(0, dtype=np.uint64)
-        self._table: tuple[np.ndarray, np.ndarray, list[str]] | None = None
+        self._table: tuple[U64Table, list[str]] | None = None
 
     # -- building -----------------------------------------------------------------------------
     def fingerprints(self, texts: Iterable[str]) -> np.ndarray:
@@ -168,25 +170,25 @@ class FingerprintIndex:
     def tenants(self) -> list[str]:
         return sorted(self._tenants)
 
-    def _lookup_table(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """(sorted attributable hashes, owner ordinal per hash, ordinal -> tenant); rebuilt lazily."""
+    def _lookup_table(self) -> tuple[U64Table, list[str]]:
+        """(attributable hash -> owner ordinal, ordinal -> tenant); rebuilt lazily after a change."""
         if self._table is None:
             names = sorted(self._tenants)
             arrays = [self._tenants[t] for t in names]
-            if arrays:
-                allh = np.concatenate(arrays)
-                owner = np.repeat(np.arange(len(names), dtype=np.int32), [len(a) for a in arrays])
-            else:
-                allh, owner = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int32)
-            order = np.argsort(allh, kind="stable")
+            allh = np.concatenate(arrays) if arrays else np.empty(0, dtype=np.uint64)
+            owner = np.repeat(np.arange(len(names), dtype=np.int32), [len(a) for a in arrays])
+            order = np.argsort(allh)
             allh, owner = allh[order], owner[order]
-            uniq, first, counts = np.unique(allh, return_index=True, return_counts=True)
-            keep = counts == 1  # a fingerprint two tenants share names no one
-            uniq, own = uniq[keep], owner[first[keep]]
+            # a fingerprint two tenants share names no one (each tenant's array is already unique)
+            single = np.ones(len(allh), dtype=bool)
+            dup = allh[1:] == allh[:-1]
+            single[1:] &= ~dup
+            single[:-1] &= ~dup
+            uniq, own = allh[single], owner[single]
             if len(self._base):
-                notbase = ~np.isin(uniq, self._base)
+                notbase = ~np.isin(uniq, self._base, assume_unique=True)
                 uniq, own = uniq[notbase], own[notbase]
-            self._table = (uniq, own, names)
+            self._table = (U64Table(uniq, own), names)
         return self._table
 
     @property
@@ -196,8 +198,8 @@ class FingerprintIndex:
     @property
     def nbytes(self) -> int:
         """Memory held by the index arrays (per-tenant sets, base, and the lookup table)."""
-        uniq, own, _ = self._lookup_table()
-        return int(sum(a.nbytes for a in self._tenants.values()) + self._base.nbytes + uniq.nbytes + own.nbytes)
+        table, _ = self._lookup_table()
+        return int(sum(a.nbytes for a in self._tenants.values()) + self._base.nbytes + table.nbytes)
 
     # -- scanning -----------------------------------------------------------------------------
     def scan(self, text: str, *, exclude_tenant: str | None = None, ignore_texts: Sequence[str] = ()) -> list[Hit]:
@@ -208,19 +210,17 @@ class FingerprintIndex:
         """
         if not isinstance(text, str):
             raise TypeError(f"Expected text as str, got {type(text).__name__}")
-        uniq, own, names = self._lookup_table()
-        if not len(uniq):
+        table, names = self._lookup_table()
+        if not table.size:
             return []
         ws, starts, ends = words_with_spans(text)
         h = kgram_hashes(self._hasher.words(ws), self.k)
         if not len(h):
             return []
-        idx = np.minimum(np.searchsorted(uniq, h), len(uniq) - 1)
-        found = uniq[idx] == h
-        owners = np.where(found, own[idx], -1)
+        owners = table.get(h)
         if exclude_tenant is not None and exclude_tenant in self._tenants:
             owners[owners == names.index(exclude_tenant)] = -1
-        if ignore_texts and found.any():
+        if ignore_texts and (owners >= 0).any():
             ignored = np.concatenate([kgram_hashes(self._hasher.words(words_with_spans(t)[0]), self.k)
                                       for t in ignore_texts] or [np.empty(0, dtype=np.uint64)])
             owners[np.isin(h, ignored)] = -1

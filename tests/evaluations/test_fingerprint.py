@@ -3,6 +3,7 @@ import pytest
 
 from tenantguard.demo.world import SHARED_CLOSINGS, SHARED_GREETINGS, build_world
 from tenantguard.evaluations.fingerprint import FingerprintIndex, kgram_hashes, winnow, words_with_spans
+from tenantguard.evaluations.hashtable import U64Table
 
 
 def _text(r: dict) -> str:
@@ -116,3 +117,19 @@ def test_kgram_hashes_are_stable_across_instances():
     b = FingerprintIndex().fingerprints([" ".join(ws).upper()])
     assert np.array_equal(a, b) and len(a) >= 1
     assert len(kgram_hashes(np.arange(3, dtype=np.uint64), 5)) == 0
+
+
+def test_hash_table_finds_every_key_including_zero_and_wrapped_ones():
+    rng = np.random.default_rng(1)
+    keys = np.unique(np.concatenate([rng.integers(0, 2**63, 3000, dtype=np.uint64) * np.uint64(2),
+                                     np.array([0, 2**64 - 1, 2**64 - 2, 2**64 - 3], dtype=np.uint64)]))
+    values = rng.integers(0, 500, len(keys))
+    table = U64Table(keys, values)
+    assert table.size == len(keys) and table.capacity >= 2 * len(keys)
+    assert np.array_equal(table.get(keys), values)
+    absent = keys[1:] + np.uint64(1)  # odd numbers: never keys (all keys are even, 0 or wrapped)
+    absent = absent[~np.isin(absent, keys)]
+    assert np.all(table.get(absent) == -1)
+    shuffled = rng.permutation(len(keys))
+    assert np.array_equal(U64Table(keys[shuffled], values[shuffled]).get(keys), values)
+    assert np.all(U64Table(np.empty(0, np.uint64), np.empty(0, int)).get(keys) == -1)
