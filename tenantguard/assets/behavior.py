@@ -3,7 +3,7 @@ blocking check `behavioral_baseline`."""
 from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, Failure,
                      MaterializeResult, MetadataValue, asset)
 
-from tenantguard.assets.isolation import _table
+from tenantguard.assets.metadata import md_table
 from tenantguard.assets.partitions import tenants_partitions
 from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
@@ -34,4 +34,4 @@ def behavior_report(context: AssetExecutionContext, tenantguard: TenantGuardReso
         **numeric, "verdict": r.verdict, "status": r.status, "model": r.name, "model_version": r.version,
         "baseline": r.baseline_note, "mlflow_run_id": r.mlflow_run_id,
         "evidently_report": MetadataValue.url(r.html_uri) if r.html_uri else "not compared (no baseline)",
-        "tests": MetadataValue.md(_table(r.rows))}, check_results=[check])
+        "tests": MetadataValue.md(md_table(r.rows))}, check_results=[check])

@@ -3,6 +3,7 @@ with the blocking check `cross_tenant_isolation`."""
 from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, Failure,
                      MaterializeResult, MetadataValue, asset)
 
+from tenantguard.assets.metadata import md_table
 from tenantguard.assets.partitions import tenants_partitions
 from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
@@ -33,21 +34,6 @@ def isolation_report(context: AssetExecutionContext, tenantguard: TenantGuardRes
     return MaterializeResult(metadata={
         **numeric, "verdict": r.verdict, "model": r.name, "model_version": r.version,
         "mlflow_run_id": r.mlflow_run_id,
-        "per_source": MetadataValue.md(_table(r.rows)),
+        "per_source": MetadataValue.md(md_table(r.rows)),
         "base_audit": r.base_summary}, check_results=[check])
 
-
-def _table(rows: list[dict]) -> str:
-    if not rows:
-        return "(no source tenants)"
-    cols = list(rows[0])
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in rows:
-        out.append("| " + " | ".join(_cell(row[c]) for c in cols) + " |")
-    return "\n".join(out)
-
-
-def _cell(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return str(v).replace("|", "/")
