@@ -1,7 +1,9 @@
 """A static uint64 -> small-int hash map with vectorized (numpy) build and lookup.
 
 Open addressing with linear probing (Knuth, TAOCP vol. 3, 6.4, algorithm L) over a power-of-two
-table, addressed by the key's top bits (the keys are already well-mixed 64-bit hashes). Build and
+table, addressed by Fibonacci hashing (the top bits of key * 2^64/phi): the keys may be hashes but
+not uniform ones (winnowed fingerprints are window MINIMA, skewed towards small values, and their top
+bits alone made clusters of a thousand slots). Build and
 lookup run in vectorized rounds: every pending key probes one slot per round and the pending set
 shrinks geometrically, so a batch of q lookups costs O(q) expected work whatever the table size,
 unlike a binary search (O(q log n) and a cache miss per level).
@@ -11,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 MAX_LOAD = 0.5  # expected probes ~1.5 per hit and ~2.5 per miss (Knuth 6.4, eq. 45)
+_FIB = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio, odd
 _EMPTY = np.uint64(0)  # key 0 marks a free slot; a real key 0 is kept aside
 
 
@@ -40,15 +43,16 @@ class U64Table:
         self.size = len(keys) + int(zero.any())
 
     def _home(self, keys: np.ndarray) -> np.ndarray:
-        return (keys >> self._shift).astype(np.intp)
+        with np.errstate(over="ignore"):
+            return ((keys * _FIB) >> self._shift).astype(np.intp)
 
     def _insert(self, keys: np.ndarray, values: np.ndarray) -> None:
-        if np.any(keys[1:] < keys[:-1]):  # in home-slot (= key) order
-            order = np.argsort(keys)
-            keys, values = keys[order], values[order]
+        home = self._home(keys)
+        order = np.argsort(home)
+        keys, values, home = keys[order], values[order], home[order]
         # linear probing in home order has a closed form: slot_i = max(home_i, slot_(i-1) + 1)
         rank = np.arange(len(keys))
-        slot = rank + np.maximum.accumulate(self._home(keys) - rank) if len(keys) else rank
+        slot = rank + np.maximum.accumulate(home - rank) if len(keys) else rank
         fits = slot <= self._mask
         self._keys[slot[fits]] = keys[fits]
         self._values[slot[fits]] = values[fits]

@@ -133,3 +133,13 @@ def test_hash_table_finds_every_key_including_zero_and_wrapped_ones():
     shuffled = rng.permutation(len(keys))
     assert np.array_equal(U64Table(keys[shuffled], values[shuffled]).get(keys), values)
     assert np.all(U64Table(np.empty(0, np.uint64), np.empty(0, int)).get(keys) == -1)
+
+
+def test_hash_table_spreads_skewed_keys():
+    # winnowed fingerprints are window minima: small values, identical top bits
+    keys = np.arange(1, 20_001, dtype=np.uint64)
+    table = U64Table(keys, np.arange(len(keys)) % 7)
+    assert np.array_equal(table.get(keys), np.arange(len(keys)) % 7)
+    occupied = np.concatenate([[False], table._keys != 0, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(occupied))
+    assert (edges[1::2] - edges[::2]).max() < 64  # longest cluster: a few dozen slots, not thousands
