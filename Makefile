@@ -10,10 +10,12 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 .PHONY: install demo test test-all ui mlflow-ui bench clean lock
 
 $(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,postgres,celery]'
-	touch $(STAMP)
+	@echo "installing into $(VENV) (pinned by constraints.txt; log: $(VENV)/install.log) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --upgrade pip > $(VENV)/install.log 2>&1 || (tail -20 $(VENV)/install.log; exit 1)
+	@$(BIN)/pip install -q -c constraints.txt -e '.[dev,postgres,celery]' >> $(VENV)/install.log 2>&1 \
+		|| (tail -20 $(VENV)/install.log; exit 1)
+	@touch $(STAMP)
 
 install: $(STAMP)
 
