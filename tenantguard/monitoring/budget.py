@@ -28,6 +28,9 @@ _FORCING = re.compile(
     r"(?:don'?t|do not|never)\s+stop|continue (?:forever|indefinitely|without stopping)|"
     r"as long as (?:possible|you can)|count from \d+ to [\d,]{4,}|expand (?:each|every|this)\b.{0,40}\b(?:detail|length)|"
     r"list (?:every|all) (?:possible|single))")
+# Literals one of the _FORCING alternatives needs: most prompts contain none and skip the regex.
+_FORCING_NEEDS = ("repeat", "at least", "no fewer than", "minimum of", "stop", "continue", "as long as", "count from",
+                  "expand", "list ")
 MIN_WINDOW_S = 900.0
 
 
@@ -60,24 +63,27 @@ class BudgetDetector:
                     self.keys.popitem(last=False)
             else:
                 self.keys.move_to_end(k)
-            forcing = bool(_FORCING.search(normalize(r.payload or r.prompt[-1000:])))
+            forcing = _forcing(r.text if r.text else normalize(r.payload or r.prompt[-1000:]))
             window.append((r.id, r.ts, r.prompt_tokens + r.completion_tokens, r.completion_tokens, forcing, r))
             touched.add(k)
+        baselines: dict[str, tuple[float, float]] = {}  # per tenant, once per batch
         for k in touched:
-            alert = self._evaluate(k, self.keys[k])
+            window = self.keys.get(k)
+            if window is None or len(window) < self.config.min_requests:
+                continue
+            if k[0] not in baselines:
+                base = np.asarray(self.tenants[k[0]], dtype=float)
+                med = float(np.median(base))
+                baselines[k[0]] = (med, 1.4826 * float(np.median(np.abs(base - med))))
+            alert = self._evaluate(k, window, *baselines[k[0]])
             if alert is not None:
                 self.found[k] = alert
 
     def alerts(self) -> list[Alert]:
         return list(self.found.values())
 
-    def _evaluate(self, k: tuple, window: deque) -> Alert | None:
+    def _evaluate(self, k: tuple, window: deque, med: float, mad: float) -> Alert | None:
         c = self.config
-        if len(window) < c.min_requests:
-            return None
-        base = np.asarray(self.tenants[k[0]], dtype=float)
-        med = float(np.median(base))
-        mad = 1.4826 * float(np.median(np.abs(base - med)))
         ids, ts, total, completion, forcing, reqs = zip(*window)
         z = (float(np.median(completion)) - med) / (mad + 1.0)
         share = float(np.mean(forcing))
@@ -101,3 +107,7 @@ class BudgetDetector:
                             "budget_usd_per_day": c.daily_budget_usd,
                             "projected_overrun_usd": max(0.0, projected - c.daily_budget_usd), "robust_z": z,
                             "forcing_share": share, "requests": len(window)}, feature=last.feature)
+
+
+def _forcing(text: str) -> bool:
+    return any(w in text for w in _FORCING_NEEDS) and bool(_FORCING.search(text))

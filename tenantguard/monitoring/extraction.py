@@ -24,10 +24,12 @@ from __future__ import annotations
 import re
 import warnings
 from collections import Counter, OrderedDict, deque
+from itertools import chain
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
+from sklearn.utils import murmurhash3_32
 
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import words
@@ -35,7 +37,10 @@ from tenantguard.monitoring.alerts import Alert
 from tenantguard.monitoring.request import Request
 
 _DIGITS = re.compile(r"\d+")
+_WORD = re.compile(r"\w+")
 DIM = 256  # signed feature hashing of word 1-2-grams: 1 KB per remembered query
+TOKEN_CACHE = 200_000  # distinct words whose hash is remembered (~20 MB), cleared when full
+_K1, _K2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9)  # 64-bit odd mixing constants
 
 
 @dataclass(frozen=True)
@@ -68,39 +73,62 @@ class _Actor:
 
 class ExtractionDetector:
     def __init__(self, config: ExtractionConfig = ExtractionConfig()) -> None:
-        from sklearn.feature_extraction.text import HashingVectorizer
-
         self.config = config
-        self.vec = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=DIM, alternate_sign=True,
-                                     norm="l2", token_pattern=r"(?u)\b\w+\b")
         self.actors: OrderedDict[str, _Actor] = OrderedDict()
         self.found: dict[str, Alert] = {}
+        self._codes: dict[str, int] = {}  # word -> its 32-bit murmur3 hash
 
     def update(self, reqs: list[Request]) -> None:
         if not reqs:
             return
-        texts = [r.payload or r.prompt[-500:] for r in reqs]
-        x = self.vec.transform(texts).toarray().astype(np.float32)
-        touched: dict[str, _Actor] = {}
+        wss = [_WORD.findall(r.text[-500:]) if r.text else words(r.payload or r.prompt[-500:]) for r in reqs]
+        x = self._vectors(wss)
+        groups: dict[str, list[int]] = {}
+        skels = []
         for i, r in enumerate(reqs):
-            ws = words(texts[i])
-            skel = _skeleton(ws)
-            names = [f"key:{r.tenant_id}:{r.api_key or r.session_id or '-'}"]
+            skels.append(_skeleton(wss[i]))
+            groups.setdefault(f"key:{r.tenant_id}:{r.api_key or r.session_id or '-'}", []).append(i)
             if r.extraction_params:
-                names.append(f"skel:{r.tenant_id}:{skel}")
-            for name in names:
-                a = self._actor(name, r)
-                self._add(a, x[i], ws, skel, texts[i], r)
-                touched[name] = a
-        for name, a in touched.items():
+                groups.setdefault(f"skel:{r.tenant_id}:{skels[i]}", []).append(i)
+        for name, idx in groups.items():
+            a = self._actor(name, reqs[idx[0]])
+            self._add(a, x[idx], [wss[i] for i in idx], [skels[i] for i in idx], [reqs[i] for i in idx])
             if a.n >= self.config.min_queries and a.n - a.last_eval >= self.config.every:
                 a.last_eval = a.n
                 alert = self._evaluate(name, a)
                 if alert is not None:
                     self.found[name] = alert
 
+    def _vectors(self, wss: list[list[str]]) -> np.ndarray:
+        """L2-normalized signed hashed counts of word 1- and 2-grams. Each distinct word is hashed once
+        (murmur3, remembered in a bounded map); a bigram's hash mixes its two words' hashes in numpy, so
+        no bigram string is ever built."""
+        codes = self._codes
+        flat = list(chain.from_iterable(wss))
+        missing = set(flat).difference(codes)
+        if len(codes) + len(missing) > TOKEN_CACHE:
+            codes.clear()
+            missing = set(flat)
+        codes.update((w, murmurhash3_32(w, seed=0, positive=True)) for w in missing)
+        lens = np.fromiter(map(len, wss), np.int64, len(wss))
+        h = np.fromiter(map(codes.__getitem__, flat), np.uint64, len(flat))
+        doc = np.repeat(np.arange(len(wss)), lens)
+        same = doc[1:] == doc[:-1]  # bigrams never span two requests
+        bi = ((h[:-1][same] * _K1) ^ h[1:][same]) * _K2 >> np.uint64(32)
+        hashes = np.concatenate([h, bi])
+        owner = np.concatenate([doc, doc[1:][same]])
+        sign = np.where(hashes & np.uint64(1 << 31), -1.0, 1.0)
+        x = np.bincount(owner * DIM + (hashes % np.uint64(DIM)).astype(np.int64), weights=sign,
+                        minlength=len(wss) * DIM).reshape(len(wss), DIM)
+        norms = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
+        return (x / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
     def alerts(self) -> list[Alert]:
-        return list(self.found.values())
+        """Key findings, plus template (rotated-key) findings that key findings do not already cover."""
+        found = list(self.found.values())
+        keyed = {i for a in found if a.group.startswith("key:") for i in a.member_ids}
+        return [a for a in found if a.group.startswith("key:")
+                or sum(i in keyed for i in a.member_ids) < 0.9 * len(a.member_ids)]
 
     def _actor(self, name: str, r: Request) -> _Actor:
         a = self.actors.get(name)
@@ -113,20 +141,31 @@ class ExtractionDetector:
             self.actors.move_to_end(name)
         return a
 
-    def _add(self, a: _Actor, v: np.ndarray, ws: list[str], skel: str, text: str, r: Request) -> None:
-        if a.n:
-            m = min(a.n, self.config.keep)
-            a.distances.append(float(1.0 - (a.buf[:m] @ v).max()))
-        a.buf[a.n % self.config.keep] = v
-        fresh = {hash(w) for w in ws} - a.vocab
-        a.new_words.append(len(fresh))
-        if len(a.vocab) < 20_000:
-            a.vocab |= fresh
-        a.skeletons.append(skel)
-        a.texts.append(text)
-        a.params.append(r.extraction_params)
-        a.ids.append(r.id)
-        a.n += 1
+    def _add(self, a: _Actor, v: np.ndarray, wss: list[list[str]], skels: list[str], reqs: list[Request]) -> None:
+        """Append k queries: each one's min distance to the `keep` queries before it (the ring buffer,
+        then the earlier ones of this batch), computed as one masked product per chunk."""
+        keep = self.config.keep
+        for lo in range(0, len(v), 256):
+            chunk = v[lo:lo + 256]
+            k, m = len(chunk), min(a.n, keep)
+            prev = a.buf[(a.n - m + np.arange(m)) % keep]  # chronological
+            sims = chunk @ np.vstack([prev, chunk]).T  # k x (m + k)
+            pos = m + np.arange(k)[:, None]
+            cols = np.arange(m + k)[None, :]
+            sims[(cols >= pos) | (cols < pos - keep)] = -np.inf
+            best = sims.max(axis=1)
+            a.distances.extend((1.0 - best[0 if a.n else 1:]).tolist())
+            a.buf[(a.n + np.arange(k)[-keep:]) % keep] = chunk[-keep:]
+            a.n += k
+        for ws, skel, r in zip(wss, skels, reqs):
+            fresh = set(map(hash, ws)) - a.vocab
+            a.new_words.append(len(fresh))
+            if len(a.vocab) < 20_000:
+                a.vocab |= fresh
+            a.skeletons.append(skel)
+            a.texts.append((r.payload or r.prompt)[-500:])
+            a.params.append(r.extraction_params)
+            a.ids.append(r.id)
 
     def _evaluate(self, name: str, a: _Actor) -> Alert | None:
         c = self.config
@@ -159,5 +198,4 @@ class ExtractionDetector:
 
 
 def _skeleton(ws: list[str]) -> str:
-    ws = [_DIGITS.sub("#", w) for w in ws]
-    return f"{' '.join(ws[:4])} …{len(ws) // 4}"
+    return f"{_DIGITS.sub('#', ' '.join(ws[:4]))} …{len(ws) // 4}"

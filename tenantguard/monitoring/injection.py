@@ -64,16 +64,20 @@ class InjectionScorer:
 
     def score(self, texts: Sequence[str | None]) -> np.ndarray:
         """P(injection) per text, in [0, 1] (the fast model's estimate below the gate)."""
-        texts = list(texts)
-        if not texts:
+        texts = [t or "" for t in texts]
+        return self.score_prepared([prepare(t) for t in texts], texts)
+
+    def score_prepared(self, prepared: Sequence[str], raw: Sequence[str]) -> np.ndarray:
+        """`score` for texts already passed through `textfeatures.prepare` (the scanner keeps that form)."""
+        if not len(prepared):
             return np.zeros(0)
-        prepared = [prepare(t) for t in texts]
-        dense = sparse.csr_matrix(structural(prepared, [t or "" for t in texts]))
+        prepared, raw = list(prepared), list(raw)
+        dense_np = structural(prepared, raw)
+        dense = sparse.csr_matrix(dense_np)
         word = _vectorizers()[1].transform(prepared)
         out = _sigmoid(sparse.hstack([word, dense], format="csr") @ self.fast_coef + self.fast_intercept)
-        hard = np.flatnonzero((out >= self.gate) | (dense[:, 3].toarray().ravel() > 0)
-                              | (dense[:, 4].toarray().ravel() > 0) | np.fromiter(
-                                  (not (t or "").isascii() for t in texts), bool, len(texts)))
+        hard = np.flatnonzero((out >= self.gate) | (dense_np[:, 3] > 0) | (dense_np[:, 4] > 0)
+                              | np.fromiter((not t.isascii() for t in raw), bool, len(raw)))
         if len(hard):
             sub = [prepared[i] for i in hard]
             char = _vectorizers()[0].transform(sub)

@@ -35,13 +35,34 @@ FAMILIES = {
     "dual_response": r"\b(?:two responses|opposite mode|evil (?:twin|confidant)|jailbreak(?:ed)? response|\[(?:jb|🔓)\])",
 }
 _FAMILY_RE = {name: re.compile(p, re.S) for name, p in FAMILIES.items()}
+# Literals each family's pattern cannot match without (a necessary condition, checked with `in`, which
+# is ~50x cheaper than the regex): most traffic contains none and skips every family regex.
+_NEEDS = {
+    "persona": ("dan", "unrestricted", "unfiltered", "no rules", "no limits", "no restrictions", "no filters", "evil",
+                "jailbroken", "uncensored"),
+    "mode": (" mode",),
+    "fiction": ("hypothetical", "fictional", "in a ", "imagine a world", "screenplay", "for a novel"),
+    "refusal_suppression": ("never", "not", "don"),
+    "affirmative_prefix": ("start", "begin"),
+    "payload_split": ("=",),
+    "encoding": ("rot13", "base64", "leetspeak", "l33t", "morse", "reversed", "backwards", "caesar cipher"),
+    "many_shot": (),  # five "user:"-style turns: at least five colons, see _possible
+    "emotional": ("grandm", "deceased", "dying wish", "my late", "good cause"),
+    "dual_response": ("two responses", "opposite mode", "evil", "jailbreak", "[jb", "[🔓"),
+}
 _REFUSAL = re.compile(r"\b(?:i can'?t|i cannot|i'm sorry|i am sorry|i won'?t|i'm not able|i am not able|"
                       r"unable to help|against my (?:guidelines|policy))\b")
 
 
-def families(text: str) -> frozenset[str]:
-    t = normalize(text)
-    return frozenset(name for name, rx in _FAMILY_RE.items() if rx.search(t))
+def families(text: str, *, normalized: bool = False) -> frozenset[str]:
+    t = text if normalized else normalize(text)
+    return frozenset(name for name, rx in _FAMILY_RE.items() if _possible(name, t) and rx.search(t))
+
+
+def _possible(name: str, t: str) -> bool:
+    if name == "many_shot":
+        return t.count(":") >= 5
+    return any(w in t for w in _NEEDS[name])
 
 
 def refused(completion: str) -> bool:
@@ -66,7 +87,7 @@ class JailbreakDetector:
     def update(self, reqs: list[Request]) -> None:
         touched = set()
         for r in reqs:
-            fams = families(r.payload or r.prompt[-2000:])
+            fams = families(r.text, normalized=True) if r.text else families(r.payload or r.prompt[-2000:])
             if not fams:
                 continue
             for name in (f"key:{r.tenant_id}:{r.api_key}" if r.api_key else None,
@@ -86,11 +107,16 @@ class JailbreakDetector:
                 self.found[name] = alert
 
     def alerts(self) -> list[Alert]:
-        # A session sweep and a key sweep over the same requests are one finding: keep the key's.
-        by_ids: dict[tuple, Alert] = {}
-        for a in sorted(self.found.values(), key=lambda a: a.api_key is None):
-            by_ids.setdefault((a.tenant_id, a.first_id), a)
-        return list(by_ids.values())
+        """One alert per sweep. A session that rotated keys is the finding (its keys' own sweeps inside it
+        are not alerted again); a single-key session is its key's finding."""
+        found = sorted(self.found.values(), key=lambda a: a.first_id)
+        rotated = [a for a in found if a.group.startswith("session:") and len(a.stats["api_keys"]) > 1]
+        covered = {i for a in rotated for i in a.member_ids}
+        out = rotated + [a for a in found if a.group.startswith("key:") and not set(a.member_ids) <= covered]
+        keyed = {(a.tenant_id, a.api_key) for a in out if a.api_key}
+        out += [a for a in found if a.group.startswith("session:") and len(a.stats["api_keys"]) <= 1
+                and (a.tenant_id, next(iter(a.stats["api_keys"]), None)) not in keyed]
+        return sorted(out, key=lambda a: a.first_id)
 
     def _evaluate(self, name: str, window: deque) -> Alert | None:
         c = self.config
@@ -113,4 +139,5 @@ class JailbreakDetector:
                      evidence=tuple(mask(r.payload or r.prompt) for r in reqs[:3]),
                      stats={"attempts": len(window), "families": sorted(fams), "refusal_rate": refusal,
                             "baseline_refusal_rate": c.baseline_refusal_rate, "succeeded": succeeded,
-                            "keys": len({r.api_key for r in reqs})}, feature=r0.feature)
+                            "keys": len({r.api_key for r in reqs}),
+                            "api_keys": sorted({r.api_key for r in reqs if r.api_key})[:20]}, feature=r0.feature)

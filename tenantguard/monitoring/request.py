@@ -4,9 +4,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 EXTRACTION_PARAMS = ("logprobs", "top_logprobs", "logit_bias", "echo")
+_EXTRACTION = frozenset(EXTRACTION_PARAMS)
 
 
 @dataclass(slots=True)
@@ -25,6 +26,7 @@ class Request:
     extraction_params: bool
     injection: float = 0.0
     payload: str = ""  # the highest-scoring segment of the prompt (stays inside this tenant's alerts)
+    text: str = ""  # the payload as the detectors match it: `textfeatures.prepare` (normalized, capped)
 
 
 @dataclass
@@ -48,6 +50,9 @@ def to_request(row: dict, last_ts: float, notes: Coercions) -> Request:
         params = None
     params = params or {}
     max_tokens = params.get("max_tokens")
+    # Most requests carry none of the extraction parameters: one set intersection instead of four lookups.
+    extraction = bool(params) and not _EXTRACTION.isdisjoint(params) and any(
+        params.get(p) not in (None, False, 0, {}, []) for p in EXTRACTION_PARAMS)
     return Request(
         id=int(row.get("id") or 0), ts=ts, tenant_id=str(row.get("tenant_id") or "unknown"),
         feature=row.get("feature"), api_key=row.get("api_key"), session_id=row.get("session_id"),
@@ -55,7 +60,7 @@ def to_request(row: dict, last_ts: float, notes: Coercions) -> Request:
         prompt_tokens=_tokens(row.get("prompt_tokens"), "prompt_tokens", notes),
         completion_tokens=_tokens(row.get("completion_tokens"), "completion_tokens", notes),
         max_tokens=max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None,
-        extraction_params=any(params.get(p) not in (None, False, 0, {}, []) for p in EXTRACTION_PARAMS),
+        extraction_params=extraction,
     )
 
 
@@ -64,9 +69,10 @@ def _ts(value) -> float | None:
         return float(value)
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            dt = datetime.fromisoformat(value)  # 3.11+: accepts a trailing Z
         except ValueError:
             return None
+        return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()  # naive means UTC
     return None
 
 

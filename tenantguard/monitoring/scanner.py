@@ -19,9 +19,10 @@ from tenantguard.monitoring.injection import InjectionScorer, default_scorer
 from tenantguard.monitoring.jailbreak import JailbreakConfig, JailbreakDetector
 from tenantguard.monitoring.policy import AbuseSettings, action_for
 from tenantguard.monitoring.request import Coercions, Request, to_request
-from tenantguard.monitoring.textfeatures import user_segments
+from tenantguard.monitoring.textfeatures import prepare, user_segments
 
-CACHE_MAX = 200_000
+CACHE_MAX = 100_000  # segments remembered with their score and prepared text (~25 MB typical)
+CACHE_MAX_CHARS = 4_096
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,16 @@ class Scanner:
         self.late = 0
         self.last_id = 0
         self.last_ts = 0.0
-        self._cache: dict[str, float] = {}
+        self._cache: dict[str, tuple[float, str]] = {}
 
     def process(self, rows: Iterable[dict]) -> list[Alert]:
+        from threadpoolctl import threadpool_limits
+
+        # The detectors' products are small (64 x 256): BLAS threads only add spin and contention.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._process(rows)
+
+    def _process(self, rows: Iterable[dict]) -> list[Alert]:
         reqs = []
         for row in rows:
             r = to_request(row, self.last_ts, self.notes)
@@ -78,12 +86,18 @@ class Scanner:
 
     def _score(self, reqs: list[Request]) -> None:
         segs = [user_segments(r.prompt, self.system_prompts.get(r.tenant_id)) for r in reqs]
-        todo = list({s for ss in segs for s in ss if s not in self._cache})
+        cache = self._cache
+        wanted = {s for ss in segs for s in ss}
+        if len(cache) + len(wanted) > CACHE_MAX:
+            cache.clear()  # bounded: a cold cache only costs time
+        todo = [s for s in wanted if s not in cache]
         if todo:
-            if len(self._cache) + len(todo) > CACHE_MAX:
-                self._cache.clear()  # bounded: a cold cache only costs time
-            self._cache.update(zip(todo, self.scorer.score(todo).tolist()))
+            prepared = [prepare(s) for s in todo]
+            cache.update(zip(todo, zip(self.scorer.score_prepared(prepared, todo).tolist(), prepared)))
         for r, ss in zip(reqs, segs):
-            scores = [self._cache[s] for s in ss]
-            best = max(range(len(ss)), key=scores.__getitem__)
-            r.injection, r.payload = scores[best], ss[best]
+            best = ss[0] if len(ss) == 1 else max(ss, key=lambda s: cache[s][0])
+            r.payload = best
+            r.injection, r.text = cache[best]
+        for s in todo:
+            if len(s) > CACHE_MAX_CHARS:
+                del cache[s]  # a huge segment is scored every time rather than held

@@ -22,7 +22,8 @@ _OVERRIDE = re.compile(r"\b(?:ignore|disregard|forget|override|bypass|nullify|ab
                        r"throw away|stop following|drop)\b")
 _PRIOR = re.compile(r"\b(?:previous|prior|above|earlier|preceding|initial|original|hidden|operator|configured|"
                     r"configuration|system prompt|instructions|rules|directives|guidelines|policy)\b")
-_EXFIL = re.compile(r"(?:https?://|\w+@\w+\.\w+|\bverbatim\b|\bword for word\b|\bsecret\b|\bpassword\b|\bapi key)")
+_EXFIL = re.compile(r"(?:https?://|\bverbatim\b|\bword for word\b|\bsecret\b|\bpassword\b|\bapi key)")
+_EMAIL = re.compile(r"\w+@\w+\.\w+")  # apart: scanning it at every word is quadratic, so only when '@' occurs
 _SEG = re.compile(r"\n\s*\n")
 N_STRUCT = 7
 
@@ -60,10 +61,12 @@ def structural(prepared: list[str], raw: list[str]) -> np.ndarray:
         override = bool(_OVERRIDE.search(p))
         out[i, 0] = 1.0 if override and _PRIOR.search(p) else 0.0
         out[i, 1] = min(len(_ROLE.findall(p)), 3) / 3
-        out[i, 2] = 1.0 if _EXFIL.search(p) else 0.0
-        out[i, 3] = min(len(_MIXED.findall(r or "")), 3) / 3
-        out[i, 4] = 1.0 if _B64.search(r or "") else 0.0
-        letters = sum(c.isalpha() for c in p)
+        out[i, 2] = 1.0 if _EXFIL.search(p) or "@" in p and _EMAIL.search(p) else 0.0
+        r = r or ""
+        if not r.isascii():  # mixed-script words need a Greek or Cyrillic letter
+            out[i, 3] = min(len(_MIXED.findall(r)), 3) / 3
+        out[i, 4] = 1.0 if _B64.search(r) else 0.0
+        letters = sum(map(str.isalpha, p))
         out[i, 5] = 1.0 - letters / len(p)
         out[i, 6] = np.log1p(len(p)) / 8
     return out
