@@ -33,6 +33,7 @@ ADAPTER_KEYS = ("retriever", "memory", "tools")
 ACTIONS = ("alert", "kill_switch")
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_RAG_PROBES = 50
+MIN_RAG_PROBES = 16  # the RAG audit's controls and adversarial set (rag.RagConfig.fixed) plus one
 _KEYS = {"python_path", *ADAPTER_KEYS, "timeout_s", "rag_probes", "policy"}
 
 
@@ -85,7 +86,7 @@ def load_config(path: Path) -> SegmentationConfig:
                  for key in ADAPTER_KEYS if data.get(key) is not None}
     return SegmentationConfig(path=path, factories=factories,
                               timeout_s=_number(path, data, "timeout_s", DEFAULT_TIMEOUT_S, float),
-                              rag_probes=_number(path, data, "rag_probes", DEFAULT_RAG_PROBES, int),
+                              rag_probes=_number(path, data, "rag_probes", DEFAULT_RAG_PROBES, int, MIN_RAG_PROBES),
                               policy=_policy(path, data.get("policy")))
 
 
@@ -123,11 +124,12 @@ def _import(path: Path, key: str, spec: Any) -> Callable[[], Any]:
     return fn
 
 
-def _number(path: Path, data: dict, key: str, default, kind):
+def _number(path: Path, data: dict, key: str, default, kind, minimum=0):
     raw = data.get(key, default)
-    ok = isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw > 0
+    ok = isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw > 0 and raw >= minimum
     if not ok or (kind is int and int(raw) != raw):
-        raise ConfigError(f"{path}: key '{key}' must be a positive {'integer' if kind is int else 'number'}, "
+        least = f" >= {minimum}" if minimum else ""
+        raise ConfigError(f"{path}: key '{key}' must be a positive {'integer' if kind is int else 'number'}{least}, "
                           f"got {raw!r}")
     return kind(raw)
 

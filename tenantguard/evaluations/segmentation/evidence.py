@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
 
 from tenantguard.evaluations.canaries import Canary, make_canaries
 from tenantguard.evaluations.fingerprint import FingerprintIndex
@@ -58,26 +60,50 @@ class CanaryMatcher:
 
 
 class ForeignData:
-    """`find(text, requester)`: evidence of tenants other than `requester` in `text` (scans cached by text)."""
+    """`find(text, requester)`: evidence of tenants other than `requester` in `text` (scans cached by text).
+
+    `own(requester)` gives the requester's own texts: a fingerprint run that the requester's own corpus
+    also contains (every word k-gram of it, not only the winnowed ones) is no evidence against it, so a
+    customer name after a shared greeting does not read as another tenant's record.
+    """
 
     def __init__(self, index: FingerprintIndex | None, canaries: CanaryMatcher | None = None,
-                 *, cache_size: int = 50_000):
+                 *, own: Callable[[str], Sequence[str]] | None = None, cache_size: int = 50_000):
         self.index = index
         self.canaries = canaries or CanaryMatcher()
-        self._cache: dict[str, list[Evidence]] = {}
+        self.own = own
+        self._cache: dict[str, list[tuple[Evidence, np.ndarray | None]]] = {}
+        self._own_kgrams: dict[str, np.ndarray] = {}
         self._cap = cache_size
+        self._all = FingerprintIndex(k=index.k, w=1) if index is not None else None  # w=1 keeps every k-gram
 
     def find(self, text: str, requester: str | None) -> list[Evidence]:
         found = self._cache.get(text)
         if found is None:
-            found = [Evidence(owner, "canary", f"canary {c.id} ({c.masked})") for owner, c in self.canaries.find(text)]
+            found = [(Evidence(owner, "canary", f"canary {c.id} ({c.masked})"), None)
+                     for owner, c in self.canaries.find(text)]
             if self.index is not None:
-                found += [Evidence(h.source_tenant, "fingerprint",
-                                   f"{h.n_fingerprints} fingerprints, {h.masked_excerpt}") for h in self.index.scan(text)]
+                found += [(Evidence(h.source_tenant, "fingerprint", f"{h.n_fingerprints} fingerprints, "
+                                                                    f"{h.masked_excerpt}"),
+                           self._all.fingerprints([text[h.start:h.end]])) for h in self.index.scan(text)]
             if len(self._cache) >= self._cap:
                 self._cache.clear()
             self._cache[text] = found
-        return [e for e in found if e.source_tenant != requester]
+        out = []
+        for e, kgrams in found:
+            if e.source_tenant == requester:
+                continue
+            if kgrams is not None and requester is not None and self.own is not None:
+                novel = np.count_nonzero(~np.isin(kgrams, self._own(requester)))
+                if novel < self.index.min_fingerprints:
+                    continue
+            out.append(e)
+        return out
+
+    def _own(self, requester: str) -> np.ndarray:
+        if requester not in self._own_kgrams:
+            self._own_kgrams[requester] = self._all.fingerprints(list(self.own(requester)))
+        return self._own_kgrams[requester]
 
 
 def masked_doc(text: object) -> str:

@@ -69,7 +69,8 @@ class SegmentationReport:
         elif self.verdict == NOT_RUN:
             what = f"NOT RUN, nothing verified: {self.not_run_reason or 'no reason given'}"
         else:
-            what = f"no cross-tenant data in {self.calls} probe(s)"
+            unit = "logged prompt(s)" if self.kind == "context_contamination" else "adapter call(s)"
+            what = f"no cross-tenant data in {self.calls} {unit}"
         return f"{self.kind} {self.verdict}: {who} against {ran}: {what}"
 
     def metrics(self) -> dict[str, float]:

@@ -1,0 +1,21 @@
+"""Segmentation verification at the AI layer: RAG retrieval boundaries, memory/session isolation, agent
+tool scopes and prompt-context contamination, probed through the platform's own components
+(DESIGN.md "Segmentation adapters") with canaries and fingerprints. Pure: no dagster, no mlflow."""
+from tenantguard.evaluations.segmentation.adapters import AdapterFailure as AdapterFailure
+from tenantguard.evaluations.segmentation.adapters import Guarded as Guarded
+from tenantguard.evaluations.segmentation.adapters import SegmentationConfig as SegmentationConfig
+from tenantguard.evaluations.segmentation.adapters import load_config as load_config
+from tenantguard.evaluations.segmentation.context import ContextConfig as ContextConfig
+from tenantguard.evaluations.segmentation.context import audit_context as audit_context
+from tenantguard.evaluations.segmentation.memory import MemoryConfig as MemoryConfig
+from tenantguard.evaluations.segmentation.memory import audit_memory as audit_memory
+from tenantguard.evaluations.segmentation.rag import RagConfig as RagConfig
+from tenantguard.evaluations.segmentation.rag import audit_rag as audit_rag
+from tenantguard.evaluations.segmentation.report import KINDS as KINDS
+from tenantguard.evaluations.segmentation.report import Finding as Finding
+from tenantguard.evaluations.segmentation.report import SegmentationReport as SegmentationReport
+from tenantguard.evaluations.segmentation.runner import AuditSettings as AuditSettings
+from tenantguard.evaluations.segmentation.runner import SegmentationInputs as SegmentationInputs
+from tenantguard.evaluations.segmentation.runner import run_audits as run_audits
+from tenantguard.evaluations.segmentation.tools import ToolsConfig as ToolsConfig
+from tenantguard.evaluations.segmentation.tools import audit_tools as audit_tools
