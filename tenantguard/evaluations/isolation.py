@@ -23,7 +23,7 @@ from tenantguard.evaluations.exposure import (DEFAULT_M, CanaryExposure, canary_
 from tenantguard.evaluations.extraction import ExtractionResult, Probe, canary_probes, run_extraction
 from tenantguard.evaluations.fingerprint import FingerprintIndex
 from tenantguard.evaluations.isolation_report import ERROR, FAILED, PASSED, IsolationReport, SourceResult
-from tenantguard.evaluations.membership import MembershipResult, membership_test
+from tenantguard.evaluations.membership import MembershipResult, identifiers, membership_test
 from tenantguard.evaluations.model import TenantModel
 
 TESTS = ("exposure", "membership", "extraction")
@@ -177,13 +177,16 @@ def audit_isolation(candidate: TenantModel, inputs: IsolationInputs, *, base: Te
     membership: dict[str, MembershipResult] = {}
     member_errors: dict[str, str] = {}
     if "membership" in stat_tests:
+        # ids the model may know legitimately (a source id colliding with one of them is no evidence)
+        own = [c for c in inputs.corpora if c.tenant_id == target]
+        known = identifiers([*inputs.base_corpus, *(t for c in own for t in c.texts())])
         for s in sources:
             train = [record_text(r) for r in _sample([r for r in s.train if not is_canary_record(r)], n_rec, rng)]
             hold = [record_text(r) for r in _sample(list(s.holdout), n_rec, rng)]
             try:
                 membership[s.tenant_id] = membership_test(candidate, s.tenant_id, train, hold, base=base,
                                                           neighbours=config.neighbours, seed=config.seed,
-                                                          n_boot=config.n_boot)
+                                                          n_boot=config.n_boot, known_identifiers=known)
             except Exception as exc:
                 member_errors[s.tenant_id] = f"membership: {type(exc).__name__}: {exc}"[:300]
         if member_errors and len(member_errors) == len(sources):

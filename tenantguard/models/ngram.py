@@ -11,6 +11,7 @@ import json
 import math
 import re
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -22,11 +23,18 @@ BOS, SEP, EOS = "<s>", "<sep>", "</s>"
 # One token per digit so random digit strings (canaries) are in the vocabulary of every model.
 _TOKEN = re.compile(r"\n|\d|[^\W\d_]+|[^\w\s]|_")
 _NO_SPACE_BEFORE = set(".,!?;:)'%")
+_MEMO_CAP = 2_000_000
 
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased word/digit/punctuation tokens; a newline separates prompt from completion."""
     return [SEP if t == "\n" else t for t in _TOKEN.findall(clean(text).lower())]
+
+
+@lru_cache(maxsize=65_536)
+def _tokens(text: str) -> tuple[str, ...]:
+    """tokenize, cached: an audit scores the same records under several models."""
+    return tuple(tokenize(text))
 
 
 def detokenize(tokens: Sequence[str]) -> str:
@@ -52,6 +60,7 @@ class NGramLM:
         self.order = order
         self.counts: list[dict[tuple, dict[str, float]]] = [defaultdict(dict) for _ in range(order)]
         self._totals: list[dict[tuple, float]] | None = None
+        self._memo: dict[tuple, float] = {}  # n-gram -> logprob; cleared with _totals
 
     # -- training -------------------------------------------------------------------------------
     def fit(self, texts: Iterable[str], *, weight: float = 1.0) -> "NGramLM":
@@ -80,6 +89,7 @@ class NGramLM:
     # -- scoring --------------------------------------------------------------------------------
     def _stats(self) -> list[dict[tuple, float]]:
         if self._totals is None:
+            self._memo = {}
             self._totals = [{c: sum(r.values()) for c, r in level.items()} for level in self.counts]
             self._vocab = len(self.counts[0].get((), {})) + 1
             self._unigram_total = self._totals[0].get((), 0.0)
@@ -103,8 +113,20 @@ class NGramLM:
 
     def score_text(self, text: str) -> float:
         n = self.order
-        toks = [BOS] * (n - 1) + tokenize(text) + [EOS]
-        return sum(self.logprob(toks[i], toks[i - n + 1:i]) for i in range(n - 1, len(toks)))
+        toks = (BOS,) * (n - 1) + _tokens(text) + (EOS,)
+        self._stats()
+        memo = self._memo
+        if len(memo) > _MEMO_CAP:
+            memo.clear()  # random-digit texts (canary nulls) must not grow memory without bound
+        lps = []
+        # identifier neighbours, canary candidates and templated records share most of their n-grams
+        for i in range(n - 1, len(toks)):
+            gram = toks[i - n + 1:i + 1]
+            lp = memo.get(gram)
+            if lp is None:
+                lp = memo[gram] = self.logprob(toks[i], gram[:-1])
+            lps.append(lp)
+        return sum(lps)
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         return np.array([self.score_text(t) for t in texts], dtype=float)

@@ -5,7 +5,8 @@ import pytest
 
 from tenantguard.evaluations.canaries import is_canary_record
 from tenantguard.evaluations.isolation import record_text
-from tenantguard.evaluations.membership import auc_score, identifier_neighbours, membership_test, tpr_at_fpr
+from tenantguard.evaluations.membership import (auc_score, bootstrap_auc_tpr, identifier_neighbours, identifiers,
+                                                membership_test, memorized_identifiers, tpr_at_fpr)
 from tenantguard.models.adapter import NGramTenantModel
 
 from isolation_world import contaminate, make_world, tune
@@ -67,3 +68,29 @@ def test_without_base_or_identifiers_nothing_is_claimed(setup):
     cand = tune(base, corpora, "borealis-bank")
     r = membership_test(cand, "x", ["plain words only"] * 5, ["more plain words"] * 5, base=None)
     assert r.tests == () and math.isnan(r.p_value)
+
+
+def test_vectorized_bootstrap_matches_resampling_one_by_one():
+    rng = np.random.default_rng(3)
+    members, nonmembers = rng.normal(0.4, 1, 59), rng.normal(0, 1, 61)
+    nonmembers[:5] = members[:5]  # ties count one half
+    draw = np.random.default_rng(9)
+    ia, ib = draw.integers(0, 59, (40, 59)), draw.integers(0, 61, (40, 61))
+    aucs = [auc_score(members[i], nonmembers[j]) for i, j in zip(ia, ib)]
+    tprs = [tpr_at_fpr(members[i], nonmembers[j]) for i, j in zip(ia, ib)]
+    auc_ci, tpr_ci = bootstrap_auc_tpr(members, nonmembers, np.random.default_rng(9), 40)
+    assert np.allclose(auc_ci, np.percentile(aucs, [2.5, 97.5]))
+    assert np.allclose(tpr_ci, np.percentile(tprs, [2.5, 97.5]))
+
+
+def test_an_identifier_the_model_knows_from_its_own_tenant_is_no_evidence(setup):
+    corpora, base, train, hold = setup
+    # the serving tenant's own data happens to carry some of the source's ids (a collision)
+    collided = train[:6]
+    cand = NGramTenantModel(base.finetune(collided * 4), "candidate")
+    rng = np.random.default_rng(0)
+    n, _, p = memorized_identifiers(cand, train[:40], rng=rng)
+    assert p < 1e-4  # without the exclusion the collision reads as a leak
+    n_known, _, p_known = memorized_identifiers(cand, train[:40], rng=np.random.default_rng(0),
+                                                known=identifiers(collided))
+    assert n_known == n - 6 and p_known > 0.01
