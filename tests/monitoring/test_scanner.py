@@ -126,3 +126,23 @@ def test_abuse_scan_cli_exit_codes(tg_home):
     (alert,) = json.loads(found.output)
     assert alert["kind"] == "token_budget" and alert["first_id"] > 300
     assert runner.invoke(cli, ["abuse", "scan", "--since", "-1"]).exit_code == 2
+
+
+def test_abuse_alerts_and_ack_cli(tg_home):
+    from tenantguard.config import Settings
+    from tenantguard.monitoring.alerts import AlertStore
+
+    tg_home.mkdir(parents=True)
+    log = InferenceLog(Settings.from_env().inference_log_url)
+    log.append(generate_traffic(0, seed=4, campaigns=("token_budget",)).rows)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["abuse", "scan"]).exit_code == 1
+    listed = runner.invoke(cli, ["abuse", "alerts", "--open", "--json"])
+    assert listed.exit_code == 1, listed.output
+    (record,) = json.loads(listed.output)
+    acked = runner.invoke(cli, ["abuse", "ack", record["alert_id"], "--reason", "key revoked", "--actor", "alice"])
+    assert acked.exit_code == 0, acked.output
+    assert runner.invoke(cli, ["abuse", "alerts", "--open"]).exit_code == 0
+    assert AlertStore(Settings.from_env().inference_log_url).list()[0]["acknowledged"]["actor"] == "alice"
+    unknown = runner.invoke(cli, ["abuse", "ack", "nope", "--reason", "x"])
+    assert unknown.exit_code == 2 and "nope" in unknown.output
