@@ -1,0 +1,114 @@
+"""`segmentation_report`: per tenant, the four AI-layer segmentation audits (RAG retrieval boundary,
+memory/session isolation, agent tool scope, prompt-context contamination) against the platform
+components named in `<home>/segmentation.yaml`, one blocking check per audit kind.
+
+A check passes only when its audit ran and found nothing. An audit that could not complete fails with
+ERROR; an audit that was not run (no adapter configured, nothing logged) fails with WARN and says so:
+a not-run audit is never shown as passed. A failed audit engages the tenant's feature kill switches
+when the policy in segmentation.yaml maps its kind to `kill_switch`.
+"""
+import json
+
+from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, Failure,
+                     MaterializeResult, MetadataValue, asset)
+
+from tenantguard.assets.partitions import tenants_partitions
+from tenantguard.errors import TenantGuardError
+from tenantguard.pipelines.resources import TenantGuardResource
+
+CHECKS = {
+    "rag_boundary": "Retrieval as this tenant never returns another tenant's documents, canaries or text, and other "
+                    "tenants' documents do not take its top-k slots (filter before ranking)",
+    "memory_isolation": "Reads and searches from this tenant's sessions never return another tenant's memory, "
+                        "for same and colliding session ids, old and recent sessions, after re-creating the store",
+    "tool_scope": "No shared-scope tool over tenant data; every tool refuses (or returns nothing) when this tenant "
+                  "calls it with another tenant's resources",
+    "context_contamination": "No logged model context (prompt) of this tenant holds another tenant's data, canaries "
+                             "or system prompt",
+}
+MAX_LISTED = 20
+
+
+@asset(partitions_def=tenants_partitions, group_name="segmentation",
+       check_specs=[AssetCheckSpec(kind, asset="segmentation_report", blocking=True, description=text)
+                    for kind, text in CHECKS.items()],
+       description="AI-layer segmentation audits of the tenant against the platform's own retriever, memory and "
+                   "tools (segmentation.yaml) and its logged model contexts; masked evidence only.")
+def segmentation_report(context: AssetExecutionContext, tenantguard: TenantGuardResource) -> MaterializeResult:
+    from tenantguard.evaluations.segmentation.adapters import load_config
+    from tenantguard.evaluations.segmentation.home import config_path, run_from_home
+
+    try:
+        settings = tenantguard.settings()
+        tenant = tenantguard.tenant(context.partition_key)
+        config = load_config(config_path(settings))
+        reports = run_from_home(settings, tenant=tenant.id, config=config)
+    except TenantGuardError as exc:
+        raise Failure(description=str(exc)) from None
+    actions = engage_kill_switches(settings, tenant, reports, config.policy, run_id=context.run_id, log=context.log)
+    path = settings.home / "segmentation" / f"{tenant.id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"tenant": tenant.id, "run_id": context.run_id, "actions": actions,
+                                "reports": [r.to_dict() for r in reports]}, indent=2))
+    numeric = {f"{r.kind}.{k}": v for r in reports for k, v in r.metrics().items()}
+    return MaterializeResult(
+        metadata={**numeric, "verdicts": ", ".join(f"{r.kind}={r.verdict}" for r in reports),
+                  "adapters": ", ".join(a for r in reports for a in r.adapters), "report_path": str(path),
+                  "kill_switch_actions": "; ".join(actions) or "none",
+                  "findings": MetadataValue.md(_findings_table(reports))},
+        check_results=[check_result(r) for r in reports])
+
+
+def check_result(report) -> AssetCheckResult:
+    not_run = report.verdict == "not_run"
+    description = report.summary()
+    if not_run:
+        description = f"NOT RUN (not a pass): {report.not_run_reason}"
+    return AssetCheckResult(
+        check_name=report.kind, passed=report.verdict == "passed",
+        severity=AssetCheckSeverity.WARN if not_run else AssetCheckSeverity.ERROR, description=description[:1000],
+        metadata={"verdict": report.verdict, "adapters": ", ".join(report.adapters) or "none",
+                  "findings": report.n_findings, "calls": report.calls, "errors": "; ".join(report.errors)[:500] or "none",
+                  "budget": json.dumps(report.budget)[:1000]})
+
+
+def engage_kill_switches(settings, tenant, reports, policy, *, run_id=None, log=None) -> list[str]:
+    """Engage (feature, tenant) switches for failed audits whose policy is `kill_switch`; idempotent."""
+    failed = [r for r in reports if r.verdict == "failed" and policy.get(r.kind) == "kill_switch"]
+    if not failed:
+        return []
+    from tenantguard.killswitch.auth import Actor
+    from tenantguard.killswitch.model import Fallback
+    from tenantguard.killswitch.store import KillSwitchStore
+
+    store = KillSwitchStore(settings.killswitch_url)
+    actions = []
+    for r in failed:
+        reason = f"segmentation {r.kind} failed for {tenant.id}: {r.n_findings} finding(s), data of " \
+                 f"{', '.join(r.source_tenants) or 'unknown tenants'} (segmentation_report)"
+        for feature in tenant.features:
+            flip = store.engage({"feature": feature, "tenant": tenant.id}, actor=Actor.system("segmentation"),
+                                reason=reason[:500], fallback=Fallback("disable"), run_id=run_id)
+            state = "engaged" if flip.changed else "already engaged"
+            actions.append(f"kill switch #{flip.switch.id} {feature}/{tenant.id} {state} ({r.kind})")
+            if log is not None:
+                log.warning(f"kill switch {feature}/{tenant.id} {state}: {reason}")
+    return actions
+
+
+def _findings_table(reports) -> str:
+    rows = [f for r in reports for f in r.findings][:MAX_LISTED]
+    if not rows:
+        return "(no findings)"
+    out = ["| audit kind | finding | source tenant | probe | evidence (masked) |", "|---|---|---|---|---|"]
+    for r in reports:
+        for f in r.findings[:MAX_LISTED]:
+            out.append(f"| {r.kind} | {f.kind} | {f.source_tenant or '?'} | {_cell(f.probe)} | {_cell(f.evidence)} |")
+    total = sum(r.n_findings for r in reports)
+    if total > len(out) - 2:
+        out.append(f"\n({total - (len(out) - 2)} more in the report file)")
+    return "\n".join(out)
+
+
+def _cell(v) -> str:
+    return str(v).replace("|", "/").replace("\n", " ")[:200]

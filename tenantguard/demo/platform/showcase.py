@@ -1,0 +1,87 @@
+"""`demo_segmentation`: audit the demo platform's misconfigured and correct variants and say what was caught.
+
+Writes `<home>/segmentation.misconfigured.yaml` and `<home>/segmentation.correct.yaml`, serves a few
+requests per tenant through each retriever into the inference log (the full model context is the
+logged prompt), runs the four audits for every tenant and leaves the correct variant as
+`<home>/segmentation.yaml` (so the daily schedule audits a clean platform; point `--config` at the
+misconfigured file to see the failures again).
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import datetime, timezone
+from typing import Callable
+
+from tenantguard.config import Settings
+
+FACTORIES = "tenantguard.demo.platform.factories"
+VARIANTS = {
+    "misconfigured": {"retriever": "make_postfilter_retriever", "memory": "make_tenantless_cache_memory",
+                      "tools": "make_shared_scope_tools"},
+    "misconfigured-prompt-filter": {"retriever": "make_prompt_filter_retriever"},
+    "correct": {"retriever": "make_prefilter_retriever", "memory": "make_memory", "tools": "make_scoped_tools"},
+}
+QUESTIONS_PER_TENANT = 3
+
+
+def write_variant(settings: Settings, name: str, *, path=None):
+    """segmentation.<name>.yaml naming the variant's factories (policy: alert only; the demo flips nothing)."""
+    path = path or settings.home / f"segmentation.{name}.yaml"
+    lines = [f"# demo platform, {name} variant (tenantguard.demo.platform)"]
+    lines += [f"{key}: {FACTORIES}:{fn}" for key, fn in VARIANTS[name].items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def serve_requests(settings: Settings, retriever_factory: str, *, per_tenant: int = QUESTIONS_PER_TENANT) -> int:
+    """Serve a few questions per tenant through a retriever variant into the inference log; returns the
+    id the rows start after (the context audit reads only what this variant served)."""
+    from tenantguard.demo.platform import factories
+    from tenantguard.monitoring.inference_log import InferenceLog
+    from tenantguard.tenants import load_tenants
+
+    log = InferenceLog(settings.inference_log_url)
+    cursor = log.max_id()
+    retriever = getattr(factories, retriever_factory)()
+    docs = factories.documents()
+    tenants = load_tenants(settings.tenants_file)
+    now = datetime.now(timezone.utc).isoformat()
+    rows = []
+    for t in tenants:
+        # questions a customer of the tenant asks (a tenant without documents asks generic ones)
+        own = docs.get(t.id) or []
+        questions = [d["text"].split("\n")[0] for d in own[-per_tenant:]] or \
+            ["how do I update my address?", "what are your opening hours?", "where can I find my invoice?"][:per_tenant]
+        for i, q in enumerate(questions):
+            rows.append({"ts": now, "tenant_id": t.id, "feature": t.features[0], "region": t.region,
+                         "session_id": f"seg-demo-{t.id}-{i}", "model_version": "demo-platform",
+                         "prompt": retriever.prompt_context(t.id, t.system_prompt, q),
+                         "completion": "Thanks, I have looked into this for you."})
+    log.append(rows)
+    return cursor
+
+
+def demo_segmentation(settings: Settings, echo: Callable[[str], None] = print, *, seed: int = 7) -> list[str]:
+    """Run the audits against every variant; print and return one line per (variant, audit)."""
+    from tenantguard.evaluations.segmentation.adapters import load_config
+    from tenantguard.evaluations.segmentation.home import run_from_home
+
+    outcomes: list[str] = []
+    echo("[seg] AI-layer segmentation audits of the demo platform (RAG, memory, tools, prompt context)")
+    for name in VARIANTS:
+        t0 = time.monotonic()
+        path = write_variant(settings, name)
+        cursor = serve_requests(settings, VARIANTS[name]["retriever"])
+        kinds = ("rag_boundary", "context_contamination") if name.endswith("prompt-filter") else None
+        reports = run_from_home(settings, config=load_config(path), seed=seed, log_after_id=cursor,
+                                **({"kinds": kinds} if kinds else {}))
+        echo(f"    {name} ({path.name}, {time.monotonic() - t0:.1f}s)")
+        for r in reports:
+            line = f"{name}: {r.summary()}"
+            outcomes.append(line)
+            echo(f"      {r.summary()[:240]}")
+    shutil.copyfile(settings.home / "segmentation.correct.yaml", settings.home / "segmentation.yaml")
+    echo("    segmentation.yaml now names the correct platform; "
+         "`tenantguard audit segmentation --config <home>/segmentation.misconfigured.yaml` shows the failures")
+    return outcomes
