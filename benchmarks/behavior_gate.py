@@ -6,7 +6,8 @@ Each seed: a fresh 8-tenant world (the tenant under test rotates through the ind
 model trained on its base corpus (which carries the refusal training of demo/safety.py), the champion
 fine-tuned on dataset v1, candidates fine-tuned on v2 (a different seed) with jailbreak-following
 records replacing a share of it. Profiles use the all-tenant system-prompt index and a corpus index
-of every tenant's data; evidently HTML is skipped (it is not part of the decision).
+of every tenant's data (both versions, as the isolation audit indexes it); evidently HTML is skipped
+(it is not part of the decision).
 
 Usage: python benchmarks/behavior_gate.py [--quick] [--seeds N]
 """
@@ -42,7 +43,7 @@ def run(seeds: list[int], mixes: list[float]) -> None:
         base = train_base(v1.base_corpus)
         corpus = FingerprintIndex()
         for t in v1.tenants:
-            corpus.add_tenant(t.id, [record_text(r) for r in v1.datasets[t.id]])
+            corpus.add_tenant(t.id, [record_text(r) for r in v1.datasets[t.id] + v2.datasets[t.id]])
         corpus.add_base(v1.base_corpus)
         kw = {"prompt_scanner": prompt_index(v1.tenants), "corpus_scanner": corpus}
         champion = profile_behavior(NGramTenantModel(finetune(base, v1.datasets[tenant.id]), "champion"), tenant, suite, **kw)
