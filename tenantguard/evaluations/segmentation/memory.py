@@ -2,8 +2,8 @@
 
 For requester B and a sample of source tenants A (seeded):
 1. B writes its own note (a canary) into sessions whose ids A will also use (same ids);
-2. each A writes canary notes into an old session, into the same-id session, then a burst of filler
-   writes (pushing the old ones out of any cache), then a recent session;
+2. each A writes a canary note into an old session, then a burst of filler writes (pushing it out of
+   any cache), then canary notes into the same-id session and a recent session;
 3. B reads the same-id sessions (control: B's own note must be there), A's old and recent session ids,
    and colliding ids (case variants, ids carrying A's tenant id), and searches for A's notes, A's name,
    the canary phrasing, empty and wildcard queries;
@@ -103,11 +103,11 @@ class _Audit:
             self.call(store, "write", requester, ids["same"], self.note(requester, own), what="own note")
         for a, ids, cs in plan:
             self.call(store, "write", a, ids["old"], self.note(a, cs[0]), what=f"{a}'s old session")
-            self.call(store, "write", a, ids["same"], self.note(a, cs[1]), what=f"{a}'s same-id session")
         for i in range(self.cfg.fill_writes if plan else 0):
             a = plan[i % len(plan)][0]
             self.call(store, "write", a, f"tgseg-{self.run}-fill-{i}", NEUTRAL[i % len(NEUTRAL)], what="filler")
         for a, ids, cs in plan:
+            self.call(store, "write", a, ids["same"], self.note(a, cs[1]), what=f"{a}'s same-id session")
             self.call(store, "write", a, ids["recent"], self.note(a, cs[2]), what=f"{a}'s recent session")
         self.probe(store, requester, plan, own, "live")
         try:

@@ -101,6 +101,21 @@ def decide(findings, errors, not_run_reason: str = "") -> str:
     return PASSED
 
 
+def _spread(findings: list[Finding], cap: int) -> tuple[Finding, ...]:
+    """At most `cap` findings, taken round-robin over requesters so every affected tenant stays visible."""
+    if len(findings) <= cap:
+        return tuple(findings)
+    groups: dict = {}
+    for f in findings:
+        groups.setdefault(f.requester, []).append(f)
+    out: list[Finding] = []
+    depth = 0
+    while len(out) < cap:
+        out += [g[depth] for g in groups.values() if depth < len(g)][: cap - len(out)]
+        depth += 1
+    return tuple(out)
+
+
 def not_run(kind: str, reason: str, *, requesters=(), adapters=()) -> SegmentationReport:
     return SegmentationReport(kind=kind, verdict=NOT_RUN, adapters=tuple(adapters), requesters=tuple(requesters),
                               not_run_reason=reason)
@@ -110,7 +125,7 @@ def build(kind: str, *, adapters, requesters, findings, errors, not_run_reason="
           elapsed_s=0.0) -> SegmentationReport:
     findings = list(findings)
     return SegmentationReport(kind=kind, verdict=decide(findings, errors, not_run_reason), adapters=tuple(adapters),
-                              requesters=tuple(requesters), findings=tuple(findings[:MAX_FINDINGS]),
+                              requesters=tuple(requesters), findings=_spread(findings, MAX_FINDINGS),
                               n_findings=len(findings), errors=tuple(dict.fromkeys(errors)),
                               not_run_reason=not_run_reason, notes=tuple(dict.fromkeys(notes)), calls=calls,
                               budget=dict(budget or {}), elapsed_s=round(elapsed_s, 4))
