@@ -118,12 +118,14 @@ def run_extraction(model: TenantModel, probes: Sequence[Probe], index: Fingerpri
                 break
             continue
         done += len(chunk)
-        for probe, text in zip(chunk, completions):
-            for hit in index.scan(text, exclude_tenant=target_tenant, ignore_texts=[probe.prompt]):
+        scans = index.scan_many(completions, exclude_tenant=target_tenant, ignore_texts=[[p.prompt] for p in chunk])
+        for probe, text, hits in zip(chunk, completions, scans):
+            for hit in hits:
                 evidence.append(Evidence(hit.source_tenant, "fingerprint", probe.source_tenant,
                                          hit.n_fingerprints, hit.masked_excerpt))
-            prompt_canaries = {c.id for c in matcher.find(probe.prompt)}
-            for c in matcher.find(text):
+            found = matcher.find(text)
+            prompt_canaries = {c.id for c in matcher.find(probe.prompt)} if found else set()
+            for c in found:
                 if c.id in prompt_canaries:
                     continue  # echoed from the prompt
                 if c.reference:

@@ -208,23 +208,42 @@ class FingerprintIndex:
         `exclude_tenant`: the reader's own tenant (its data is not a leak to itself).
         `ignore_texts`: text the model was given (e.g. the prompt); k-grams it contains are no evidence.
         """
-        if not isinstance(text, str):
-            raise TypeError(f"Expected text as str, got {type(text).__name__}")
+        return self.scan_many([text], exclude_tenant=exclude_tenant, ignore_texts=[ignore_texts])[0]
+
+    def scan_many(self, texts: Sequence[str], *, exclude_tenant: str | None = None,
+                  ignore_texts: Sequence[Sequence[str]] | None = None) -> list[list[Hit]]:
+        """`scan` of every text (ignore_texts[i] goes with texts[i]), with one hash lookup for the batch."""
+        for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(f"Expected text as str, got {type(text).__name__}")
+        if ignore_texts is not None and len(ignore_texts) != len(texts):
+            raise ValueError(f"Expected one ignore_texts entry per text ({len(texts)}), got {len(ignore_texts)}")
+        out: list[list[Hit]] = [[] for _ in texts]
         table, names = self._lookup_table()
-        if not table.size:
-            return []
-        ws, starts, ends = words_with_spans(text)
-        h = kgram_hashes(self._hasher.words(ws), self.k)
-        if not len(h):
-            return []
-        owners = table.get(h)
+        if not table.size or not texts:
+            return out
+        parsed = [words_with_spans(t) for t in texts]
+        n_words = np.array([len(p[0]) for p in parsed], dtype=np.int64)
+        first = np.concatenate([[0], np.cumsum(n_words)[:-1]])
+        # k-grams of the concatenation; those straddling two texts are never read
+        h_all = kgram_hashes(self._hasher.words([w for p in parsed for w in p[0]]), self.k)
+        owners_all = table.get(h_all)
         if exclude_tenant is not None and exclude_tenant in self._tenants:
-            owners[owners == names.index(exclude_tenant)] = -1
-        if ignore_texts and (owners >= 0).any():
-            ignored = np.concatenate([kgram_hashes(self._hasher.words(words_with_spans(t)[0]), self.k)
-                                      for t in ignore_texts] or [np.empty(0, dtype=np.uint64)])
-            owners[np.isin(h, ignored)] = -1
-        return self._runs(text, h, owners, starts, ends, names)
+            owners_all[owners_all == names.index(exclude_tenant)] = -1
+        pos = np.flatnonzero(owners_all >= 0)
+        which = np.searchsorted(first, pos, side="right") - 1
+        inside = pos - first[which] <= n_words[which] - self.k
+        for i in np.unique(which[inside]):
+            a, b = int(first[i]), int(first[i] + n_words[i] - self.k + 1)
+            h, owners = h_all[a:b], owners_all[a:b].copy()
+            ignore = ignore_texts[i] if ignore_texts is not None else ()
+            if ignore:
+                ignored = np.concatenate([kgram_hashes(self._hasher.words(words_with_spans(t)[0]), self.k)
+                                          for t in ignore])
+                owners[np.isin(h, ignored)] = -1
+            _, starts, ends = parsed[i]
+            out[i] = self._runs(texts[i], h, owners, starts, ends, names)
+        return out
 
     def _runs(self, text, h, owners, starts, ends, names) -> list[Hit]:
         hits = []

@@ -60,7 +60,8 @@ class NGramLM:
         self.order = order
         self.counts: list[dict[tuple, dict[str, float]]] = [defaultdict(dict) for _ in range(order)]
         self._totals: list[dict[tuple, float]] | None = None
-        self._memo: dict[tuple, float] = {}  # n-gram -> logprob; cleared with _totals
+        self._memo: dict[tuple, float] = {}  # n-gram -> logprob; cleared whenever counts change
+        self._next: dict[tuple, str] = {}  # last order-1 tokens -> greedy next token; likewise
 
     # -- training -------------------------------------------------------------------------------
     def fit(self, texts: Iterable[str], *, weight: float = 1.0) -> "NGramLM":
@@ -75,6 +76,7 @@ class NGramLM:
                     row = self.counts[k][ctx]
                     row[w] = row.get(w, 0.0) + weight
         self._totals = None
+        self._memo, self._next = {}, {}
         return self
 
     def copy(self) -> "NGramLM":
@@ -89,7 +91,6 @@ class NGramLM:
     # -- scoring --------------------------------------------------------------------------------
     def _stats(self) -> list[dict[tuple, float]]:
         if self._totals is None:
-            self._memo = {}
             self._totals = [{c: sum(r.values()) for c, r in level.items()} for level in self.counts]
             self._vocab = len(self.counts[0].get((), {})) + 1
             self._unigram_total = self._totals[0].get((), 0.0)
@@ -118,14 +119,15 @@ class NGramLM:
         memo = self._memo
         if len(memo) > _MEMO_CAP:
             memo.clear()  # random-digit texts (canary nulls) must not grow memory without bound
-        lps = []
-        # identifier neighbours, canary candidates and templated records share most of their n-grams
-        for i in range(n - 1, len(toks)):
-            gram = toks[i - n + 1:i + 1]
-            lp = memo.get(gram)
-            if lp is None:
-                lp = memo[gram] = self.logprob(toks[i], gram[:-1])
-            lps.append(lp)
+        # identifier neighbours, canary candidates and templated records share most of their n-grams;
+        # zip builds the n-gram tuples and map looks them up without a Python-level loop
+        grams = list(zip(*(toks[k:] for k in range(n))))
+        lps = list(map(memo.get, grams))
+        if None in lps:
+            for i, lp in enumerate(lps):
+                if lp is None:
+                    g = grams[i]
+                    lps[i] = memo[g] = self.logprob(g[-1], g[:-1])
         return sum(lps)
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
@@ -138,22 +140,26 @@ class NGramLM:
         n = self.order
         ctx = [BOS] * (n - 1) + tokenize(prompt) + [SEP]
         out: list[str] = []
+        greedy = not (temperature > 0 and rng is not None)
         for _ in range(max_tokens):
-            row = None
-            for k in range(n - 1, 0, -1):  # followers of the longest seen context
-                row = self.counts[k].get(tuple(ctx[-k:]))
-                if row:
+            key = tuple(ctx[-(n - 1):])
+            nxt = self._next.get(key) if greedy else None
+            if nxt is None:
+                row = None
+                for k in range(n - 1, 0, -1):  # followers of the longest seen context
+                    row = self.counts[k].get(key[n - 1 - k:])
+                    if row:
+                        break
+                if not row:
+                    row = self.counts[0].get((), {})
+                if not row:
                     break
-            if not row:
-                row = self.counts[0].get((), {})
-            if not row:
-                break
-            if temperature > 0 and rng is not None:
-                words = list(row)
-                w = np.array([row[x] for x in words]) ** (1.0 / temperature)
-                nxt = words[int(rng.choice(len(words), p=w / w.sum()))]
-            else:
-                nxt = max(row.items(), key=lambda kv: (kv[1], kv[0]))[0]
+                if not greedy:
+                    words = list(row)
+                    w = np.array([row[x] for x in words]) ** (1.0 / temperature)
+                    nxt = words[int(rng.choice(len(words), p=w / w.sum()))]
+                else:
+                    nxt = self._next[key] = max(row.items(), key=lambda kv: (kv[1], kv[0]))[0]
             if nxt in (EOS, SEP, BOS):
                 break
             out.append(nxt)

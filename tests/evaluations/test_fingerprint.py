@@ -143,3 +143,13 @@ def test_hash_table_spreads_skewed_keys():
     occupied = np.concatenate([[False], table._keys != 0, [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(occupied))
     assert (edges[1::2] - edges[::2]).max() < 64  # longest cluster: a few dozen slots, not thousands
+
+
+def test_scan_many_equals_one_scan_per_text(world, index):
+    recs = world.datasets["borealis-bank"]
+    texts = ["", "too short", recs[1]["completion"], "x " + recs[2]["completion"].upper(), "", recs[3]["prompt"],
+             " ".join(SHARED_GREETINGS), recs[4]["completion"] + " " + world.datasets["acme-health"][4]["completion"]]
+    ignore = [[], [], [], [], [], [recs[3]["prompt"]], [], [recs[4]["completion"]]]
+    batch = index.scan_many(texts, ignore_texts=ignore, exclude_tenant="cobalt-logistics")
+    assert batch == [index.scan(t, ignore_texts=i, exclude_tenant="cobalt-logistics") for t, i in zip(texts, ignore)]
+    assert batch[2] and batch[3] and not batch[5] and {h.source_tenant for h in batch[7]} == {"acme-health"}
