@@ -111,20 +111,20 @@ def reference_calibrated(candidate_train: np.ndarray, base_train: np.ndarray, ca
 
 def identifier_neighbours(text: str, m: int, rng: np.random.Generator) -> list[str] | None:
     """m copies of `text` with every >= 4-digit run re-drawn (first digit kept, same run -> same draw)."""
-    if not _IDENT.search(text):
+    runs = list(_IDENT.finditer(text))
+    if not runs:
         return None
-    out = []
-    for _ in range(m):
-        drawn: dict[str, str] = {}
-
-        def redraw(match: re.Match) -> str:
-            s = match.group()
-            if s not in drawn:
-                drawn[s] = s[0] + "".join(map(str, rng.integers(0, 10, len(s) - 1)))
-            return drawn[s]
-
-        out.append(_IDENT.sub(redraw, text))
-    return out
+    distinct = list(dict.fromkeys(r.group() for r in runs))
+    ends = np.cumsum([len(d) - 1 for d in distinct])
+    # all m x (digits to redraw) at once, as ASCII digits: one rng call per record
+    drawn = [row.tobytes().decode() for row in (rng.integers(0, 10, (m, int(ends[-1]))) + 48).astype(np.uint8)]
+    slot = {d: (int(e) - len(d) + 1, int(e)) for d, e in zip(distinct, ends)}
+    pieces, prev = [], 0
+    for r in runs:
+        pieces.append((text[prev:r.start()], r.group()))
+        prev = r.end()
+    tail = text[prev:]
+    return ["".join(f"{gap}{run[0]}{row[slot[run][0]:slot[run][1]]}" for gap, run in pieces) + tail for row in drawn]
 
 
 def identifiers(texts: Sequence[str]) -> frozenset[str]:
