@@ -35,24 +35,24 @@ def _table(out: str) -> list[dict]:
 def test_demo_prints_the_table_and_a_second_run_reuses_everything(tg_home):
     env = {**os.environ, "TENANTGUARD_HOME": str(tg_home), "TENANTGUARD_SECRET": "demo-test-secret"}
     first = _demo(env)
-    assert "new synthetic world" in first
+    assert "new synthetic world" in first, first
     rows = _table(first)
-    assert [r["tenant"] for r in rows] == ["acme-health", "borealis-bank", "cobalt-logistics"]
+    assert [r["tenant"] for r in rows] == ["acme-health", "borealis-bank", "cobalt-logistics"], first
     for r in rows:
-        assert r["dataset"] == "v0001" and re.fullmatch(r"[0-9a-f]{16}", r["digest"])
-        assert r["kept"] == "300" and r["quarantined"] == "0"
-        assert r["model"] == f"support-assistant.{r['tenant']}" and r["candidate"] == "1"
+        assert r["dataset"] == "v0001" and re.fullmatch(r"[0-9a-f]{16}", r["digest"]), first
+        assert r["kept"] == "300" and r["quarantined"] == "0", first
+        assert r["model"] == f"support-assistant.{r['tenant']}" and r["candidate"] == "1", first
 
     second = _demo(env)
-    assert "existing world reused" in second
+    assert "existing world reused" in second, second
     again = _table(second)
     keep = ("tenant", "dataset", "digest", "kept", "quarantined", "model", "candidate")
-    assert [{k: r[k] for k in keep} for r in again] == [{k: r[k] for k in keep} for r in rows]
+    assert [{k: r[k] for k in keep} for r in again] == [{k: r[k] for k in keep} for r in rows], first + second
 
     # the registry agrees: one version per tenant model after two runs, and the runs are in Dagster
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=f"sqlite:///{tg_home.resolve() / 'mlflow.db'}")
     for r in rows:
-        assert [str(v.version) for v in client.search_model_versions(f"name = '{r['model']}'")] == ["1"]
+        assert [str(v.version) for v in client.search_model_versions(f"name = '{r['model']}'")] == ["1"], second
     assert len(list((tg_home / "dagster" / "history" / "runs").glob("*.db"))) >= 2 * (1 + len(rows))
