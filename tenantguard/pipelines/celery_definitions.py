@@ -1,0 +1,46 @@
+"""The scale-out code location: the default location's assets, jobs and sensors, with asset jobs on celery.
+
+Load it instead of `tenantguard.pipelines.definitions` (deploy/workspace.yaml) where dagster-celery
+workers run (`pip install 'tenantguard[celery,postgres]'`). Same job names, so sensors, backfills and the
+UI work unchanged; each step of `tune_and_gate` (dataset, tune, isolation, behavior, promotion) becomes a
+celery task on the `dagster` queue. The broker and result backend come from the environment
+(DAGSTER_CELERY_BROKER_URL, DAGSTER_CELERY_BACKEND_URL), never from a file.
+
+`kill_switch` and `rollback` stay in process: a responder's kill switch must not wait for a worker fleet
+that may be down or saturated by a backfill.
+"""
+from dagster import Definitions, in_process_executor
+from dagster_celery import celery_executor
+
+from tenantguard.pipelines.definitions import defs as default_defs
+
+BROKER_ENV = "DAGSTER_CELERY_BROKER_URL"
+BACKEND_ENV = "DAGSTER_CELERY_BACKEND_URL"
+IN_PROCESS_JOBS = ("kill_switch", "rollback")
+
+tenant_fanout_executor = celery_executor.configured(
+    {"broker": {"env": BROKER_ENV}, "backend": {"env": BACKEND_ENV},
+     # One task at a time per worker process: evaluations are CPU-bound and minutes long at scale.
+     "config_source": {"worker_prefetch_multiplier": 1, "task_acks_late": True}},
+    name="tenant_fanout_executor")
+
+
+def _pin_in_process(job):
+    return job.with_executor_def(in_process_executor) if getattr(job, "name", None) in IN_PROCESS_JOBS else job
+
+
+defs = Definitions(
+    assets=default_defs.assets, asset_checks=default_defs.asset_checks,
+    jobs=[_pin_in_process(j) for j in default_defs.jobs or []],
+    sensors=default_defs.sensors, schedules=default_defs.schedules,
+    resources=default_defs.resources, executor=tenant_fanout_executor,
+)
+
+
+def tune_and_gate_job():
+    """The celery `tune_and_gate`, for `reconstructable(...)` and `dagster job execute -m ... -a`."""
+    return defs.resolve_job_def("tune_and_gate")
+
+
+def base_job():
+    return defs.resolve_job_def("base_job")

@@ -1,0 +1,206 @@
+"""Real services for the scale-out tests and benchmark: a fresh PostgreSQL database per use, Dagster on
+PostgreSQL (deploy/dagster.yaml verbatim), celery workers as child processes, result snapshots to compare.
+
+Everything started here is stopped by its context manager, by process group id (never by name).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PG_HOST, PG_PORT, REDIS_PORT = "127.0.0.1", 5432, 6379
+RUN_SPECIFIC_TAGS = ("run_id", "_at")  # tag-name endings that differ between any two runs (ids, timestamps)
+
+
+def reachable(port: int, host: str = PG_HOST) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def missing_services() -> str | None:
+    """Why the scale-out set-up cannot run here, or None."""
+    if not reachable(PG_PORT):
+        return f"PostgreSQL not reachable on {PG_HOST}:{PG_PORT}"
+    if not reachable(REDIS_PORT):
+        return f"Redis not reachable on {PG_HOST}:{REDIS_PORT}"
+    if shutil.which("celery", path=str(BIN)) is None:
+        return "celery not installed in this environment (pip install -e '.[celery,postgres]')"
+    return None
+
+
+def _admin():
+    import psycopg2
+
+    last = None
+    for user in ("postgres", "root", None):
+        try:
+            kw = {"user": user} if user else {}
+            conn = psycopg2.connect(host=PG_HOST, port=PG_PORT, dbname="postgres", **kw)
+            conn.autocommit = True
+            return conn, user
+        except psycopg2.OperationalError as exc:
+            last = exc
+    raise RuntimeError(f"cannot connect to PostgreSQL at {PG_HOST}:{PG_PORT} as postgres or root: {last}")
+
+
+@contextlib.contextmanager
+def fresh_database(prefix: str) -> Iterator[str]:
+    """CREATE DATABASE <prefix>_<random>; yields its postgresql:// URL; dropped (FORCE) afterwards."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    conn, user = _admin()
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg2://{user + '@' if user else ''}{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
+def write_dagster_home(dagster_home: Path) -> Path:
+    """DAGSTER_HOME with deploy/dagster.yaml as shipped (storage URL from DAGSTER_PG_URL)."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "deploy" / "dagster.yaml", dagster_home / "dagster.yaml")
+    return dagster_home
+
+
+def service_env(*, home: Path, dagster_home: Path, dagster_pg_url: str, mlflow_uri: str, redis_db: int,
+                secret: str) -> dict[str, str]:
+    """The variables of deploy/tenantguard.env, for this test's services."""
+    broker = f"redis://{PG_HOST}:{REDIS_PORT}/{redis_db}"
+    return {"TENANTGUARD_HOME": str(home), "TENANTGUARD_SECRET": secret, "DAGSTER_HOME": str(dagster_home),
+            "DAGSTER_PG_URL": dagster_pg_url, "MLFLOW_TRACKING_URI": mlflow_uri,
+            "DAGSTER_CELERY_BROKER_URL": broker, "DAGSTER_CELERY_BACKEND_URL": broker,
+            "MLFLOW_DISABLE_TELEMETRY": "true", "DAGSTER_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1",
+            "GX_ANALYTICS_ENABLED": "false", "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+
+
+def flush_redis_db(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+@contextlib.contextmanager
+def celery_workers(n: int, env: dict[str, str], log_dir: Path, *, timeout: float = 120.0) -> Iterator[list]:
+    """n `celery -A dagster_celery.app worker` processes (one task at a time each), ready when all answer a
+    ping; stopped (TERM, then KILL) on exit, each by its own process group."""
+    from celery import Celery
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    broker = env["DAGSTER_CELERY_BROKER_URL"]
+    tag = secrets.token_hex(3)
+    procs = []
+    try:
+        for i in range(n):
+            cmd = [str(BIN / "celery"), "-A", "dagster_celery.app", "-b", broker, "--result-backend",
+                   env["DAGSTER_CELERY_BACKEND_URL"], "worker", "-Q", "dagster", "-n", f"tg{i}-{tag}@%h",
+                   "--concurrency", "1", "--prefetch-multiplier", "1", "--without-gossip", "--without-mingle",
+                   "--loglevel", "INFO"]
+            log = open(log_dir / f"worker{i}.log", "wb")
+            procs.append((subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                                           start_new_session=True, cwd=str(log_dir)), log))
+        app = Celery("probe", broker=broker, backend=env["DAGSTER_CELERY_BACKEND_URL"])
+        want = {f"tg{i}-{tag}" for i in range(n)}
+        deadline = time.monotonic() + timeout
+        while True:
+            replies = app.control.ping(timeout=1.0) or []
+            seen = {name.split("@")[0] for r in replies for name in r}
+            if want <= seen:
+                break
+            dead = [p for p, _ in procs if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                raise RuntimeError(f"celery workers not ready ({sorted(seen)} of {sorted(want)}); "
+                                   f"see {log_dir}/worker*.log")
+        yield [p for p, _ in procs]
+    finally:
+        for p, _ in procs:
+            _stop(p)
+        for _, log in procs:
+            log.close()
+
+
+def _stop(proc: subprocess.Popen, grace: float = 20.0) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)  # warm shutdown: the worker and its pool child
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+def snapshot(settings, instance, run_ids: dict[str, str]) -> dict:
+    """What a user would compare: per tenant, the registered versions (tags minus run ids and timestamps),
+    the aliases, and each asset check's outcome in the tenant's run."""
+    from dagster import DagsterEventType
+
+    from tenantguard.models.registry import Registry, model_name
+    from tenantguard.tenants import load_tenants
+
+    reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)
+    out = {}
+    for t in load_tenants(settings.tenants_file):
+        if t.id not in run_ids:
+            continue
+        models = {}
+        for f in t.features:
+            name = model_name(f, t.id)
+            versions = {str(mv.version): {k: v for k, v in sorted(mv.tags.items())
+                                          if not k.endswith(RUN_SPECIFIC_TAGS)} for mv in reg.versions(name)}
+            models[name] = {"versions": versions, "aliases": {a: reg.alias_version(name, a)
+                                                                for a in ("candidate", "champion")}}
+        checks = {}
+        for rec in instance.all_logs(run_ids[t.id], of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
+            data = rec.dagster_event.event_specific_data
+            checks[data.check_name] = {"passed": data.passed, "severity": data.severity.value}
+        run = instance.get_run_by_id(run_ids[t.id])
+        out[t.id] = {"models": models, "checks": checks, "run_status": run.status.value}
+    return out
+
+
+def reference_run(home: Path, ids: list[str]) -> dict:
+    """The in-process baseline: default code location, SQLite Dagster instance and SQLite MLflow under `home`."""
+    from dagster import DagsterInstance
+
+    from tenantguard.config import Settings
+    from tenantguard.pipelines.definitions import defs
+    from tenantguard.sensors.tenant_sync import sync_partitions
+
+    settings = Settings.from_env({**os.environ, "TENANTGUARD_HOME": str(home)})
+    settings.ensure_home()
+    with DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        sync_partitions(instance, ids, page_size=len(ids))
+        assert defs.resolve_job_def("base_job").execute_in_process(instance=instance).success
+        job = defs.resolve_job_def("tune_and_gate")
+        run_ids = {tid: job.execute_in_process(instance=instance, partition_key=tid, raise_on_error=False).run_id
+                   for tid in ids}
+        return snapshot(settings, instance, run_ids)
+
+
+if __name__ == "__main__":  # python services.py reference HOME OUT.json TENANT...
+    import json
+
+    _, cmd, home_arg, out_arg, *tenant_ids = sys.argv
+    assert cmd == "reference", cmd
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    os.environ.pop("DAGSTER_HOME", None)
+    Path(out_arg).write_text(json.dumps(reference_run(Path(home_arg), tenant_ids), indent=1, sort_keys=True))
