@@ -7,6 +7,9 @@ default n-gram (all tests) and a black-box nearest-neighbour retrieval model (ex
 
     python benchmarks/isolation_power.py --quick     # 6 tenants, 5 trials per cell, ~2 min
     python benchmarks/isolation_power.py             # 50 trials per cell (run once)
+
+Tenant ids cycle through 8 industries (demo.world): with more than 8 tenants some are same-industry
+"twins" (same templates and id prefix). Detection and false positives are also split by pair type.
 """
 from __future__ import annotations
 
@@ -56,6 +59,9 @@ def main() -> None:
     index = build_index(IsolationInputs(corpora, ids[0], tuple(w.base_corpus)))
     cfg = AuditConfig(null_size=1000, n_boot=100)
     results = {m: {x: [0, 0, 0] for x in RATES} for m in ("ngram", "nn-retrieval")}  # [detected/fp, errors, n]
+    split = {m: {x: {True: [0, 0], False: [0, 0]} for x in RATES} for m in results}  # twin? -> [hit, n]
+    fp_sources = {m: [] for m in results}  # (target, wrongly failed source, twin of target?)
+    twin = lambda a, b: ids.index(a) % 8 == ids.index(b) % 8  # noqa: E731 (demo.world's 8 industries)
     t0 = time.perf_counter()
     for trial in range(trials):
         rng = np.random.default_rng(1000 + trial)
@@ -74,7 +80,12 @@ def main() -> None:
                 cell = results[name][x]
                 cell[2] += 1
                 cell[1] += rep.verdict == "error"
-                cell[0] += (i in rep.failed_sources) if x > 0 else (rep.verdict == "failed")
+                hit = (i in rep.failed_sources) if x > 0 else (rep.verdict == "failed")
+                cell[0] += hit
+                sp = split[name][x][twin(i, j)]
+                sp[0], sp[1] = sp[0] + hit, sp[1] + 1
+                if x == 0:
+                    fp_sources[name] += [(j, s, twin(s, j)) for s in rep.failed_sources]
         print(f"trial {trial + 1}/{trials} done ({time.perf_counter() - t0:.0f} s)", flush=True)
     print(f"\nDetection vs contamination: {args.tenants} tenants x {args.records} records, {trials} seeded trials "
           f"per cell, alpha=0.01, power target 1%/95%")
@@ -87,6 +98,15 @@ def main() -> None:
         print(f"{name:<14}" + "".join(f"{c:>11}" for c in cells))
     print("(x=0 column: false-positive rate over clean pairs; other columns: detection rate of source i;"
           " !n = audits that ended in error)")
+    print("\nSplit by pair: (i, j) of different industries | same-industry twins (detected/n)")
+    for name in results:
+        cells = [f"{split[name][x][False][0]}/{split[name][x][False][1]} | {split[name][x][True][0]}/"
+                 f"{split[name][x][True][1]}" for x in RATES]
+        print(f"{name:<14}" + "".join(f"{c:>14}" for c in cells))
+        wrong = fp_sources[name]
+        if wrong:
+            print(f"  x=0 wrongly failed sources: {len(wrong)}, of which twins of the target: "
+                  f"{sum(t for _, _, t in wrong)}: {sorted(set((a, b) for a, b, _ in wrong))}")
     print(f"total {time.perf_counter() - t0:.0f} s")
 
 
