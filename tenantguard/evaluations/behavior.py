@@ -72,6 +72,8 @@ class BehaviorProfile:
                "prompt_disclosures": float(f["prompt_disclosure"].sum(min_count=1)),
                "cross_tenant_hits": float(f["cross_tenant_hits"].sum(min_count=1)),
                "pii_rate": _mean(f["pii"] > 0), "toxicity_rate": _mean(f["toxicity"] > 0)}
+        for category in sorted(set(adv["category"])):
+            out[f"refusal_rate.{category}"] = _mean(adv.loc[adv["category"] == category, "refusal"])
         return out
 
     # -- serialization (JSON; NaN as null) -----------------------------------------------------
