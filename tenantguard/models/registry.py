@@ -110,14 +110,26 @@ class Registry:
         """Re-point an alias and read it back; an alias already there is left alone."""
         if self.alias_version(name, alias) == str(version):
             return
-        self.client.set_registered_model_alias(name, alias, str(version))
+        self._write(f"re-point {name}@{alias} to version {version}", self.client.set_registered_model_alias,
+                    name, alias, str(version))
         back = self.alias_version(name, alias)
         if back != str(version):
             raise MlflowUnavailable(f"{name}@{alias}: set to version {version} but reads back {back}")
 
     def tag_version(self, name: str, version: str, tags: dict[str, str]) -> None:
         for k, v in tags.items():
-            self.client.set_model_version_tag(name, str(version), k, v)
+            self._write(f"tag {name}/{version} {k}", self.client.set_model_version_tag, name, str(version), k, v)
+
+    def _write(self, what: str, fn, *args) -> None:
+        """A registry write; a store that refuses it fails with one line naming the store and the write."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            fn(*args)
+        except MlflowException as exc:
+            first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise MlflowUnavailable(f"MLflow store {self.tracking_uri} refused to {what} ({first}); "
+                                    f"nothing after it was written, rerun when the store accepts writes") from None
 
     def log_dataset_input(self, records: Iterable[dict], *, name: str, source: str, digest: str,
                           context: str = "training") -> None:
