@@ -46,7 +46,8 @@ class AliasMove:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # Microseconds: promoted_at orders promotions, and two in one second must not tie.
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 def gate_failures(tags: dict[str, str]) -> list[str]:
@@ -111,24 +112,41 @@ def rollback_target(reg: R.Registry, name: str, *, target: str | None = None) ->
 
 
 def rollback(reg: R.Registry, name: str, reason: str, audit: AuditFn, *, target: str | None = None,
-             dry_run: bool = False, run_id: str | None = None) -> AliasMove:
-    """Re-point `champion` to the rollback target. An identical second rollback does nothing."""
+             dry_run: bool = False, run_id: str | None = None, only_if_champion: str | None = None) -> AliasMove:
+    """Re-point `champion` to the rollback target. An identical second rollback does nothing; so does one
+    whose `only_if_champion` (the version that deviated) is no longer champion: it was already rolled back."""
     last = _last_rollback(reg, name)
     current = reg.alias_version(name, "champion")
     if last and last.get("reason") == reason and last.get("to") == current and (target in (None, current)):
+        if last.get("state") == "pending":  # killed between re-pointing and tagging: finish the job
+            _finish_rollback(reg, name, last.get("from"), current, reason, audit, run_id=run_id)
+            return AliasMove(name, last.get("from"), current, False, "repaired tags")
         return AliasMove(name, current, current, False, f"already rolled back from {last.get('from')} ({reason})")
+    if only_if_champion is not None and current != str(only_if_champion):
+        return AliasMove(name, current, current, False,
+                         f"champion is v{current}, not v{only_if_champion}: nothing to roll back")
     current, to = rollback_target(reg, name, target=target)
     if dry_run:
         return AliasMove(name, current, to, False, "dry run")
+    # The intent goes first: a process killed after re-pointing leaves it 'pending' for the retry to finish.
+    _set_last_rollback(reg, name, {"from": current, "to": to, "reason": reason, "at": now_iso(), "state": "pending"})
     reg.point_alias(name, "champion", to)
+    _finish_rollback(reg, name, current, to, reason, audit, run_id=run_id)
+    return AliasMove(name, current, to, True, "rolled back")
+
+
+def _finish_rollback(reg: R.Registry, name: str, current: str | None, to: str, reason: str, audit: AuditFn, *,
+                     run_id: str | None) -> None:
     if current:
         reg.tag_version(name, current, {R.TAG_STATUS: "rolled_back", TAG_ROLLED_BACK_AT: now_iso(),
                                         TAG_ROLLBACK_REASON: reason[:500]})
     reg.tag_version(name, to, {"tenantguard.restored_at": now_iso(), "tenantguard.restored_from": current or ""})
-    reg.client.set_registered_model_tag(name, TAG_LAST_ROLLBACK,
-                                        json.dumps({"from": current, "to": to, "reason": reason, "at": now_iso()}))
     audit(action="rollback", scope={"model": name}, before=current, after=to, reason=reason, run_id=run_id)
-    return AliasMove(name, current, to, True, "rolled back")
+    _set_last_rollback(reg, name, {"from": current, "to": to, "reason": reason, "at": now_iso(), "state": "done"})
+
+
+def _set_last_rollback(reg: R.Registry, name: str, value: dict) -> None:
+    reg.client.set_registered_model_tag(name, TAG_LAST_ROLLBACK, json.dumps(value))
 
 
 def _last_rollback(reg: R.Registry, name: str) -> dict | None:

@@ -21,18 +21,19 @@ class RollbackOutcome:
 
 def run_rollback(settings: Settings, *, tenant_id: str, reason: str, feature: str | None = None,
                  target: str | None = None, dry_run: bool = False, actor: str = "cli",
-                 run_id: str | None = None, preview: bool = True) -> RollbackOutcome:
+                 run_id: str | None = None, preview: bool = True,
+                 only_if_champion: str | None = None) -> RollbackOutcome:
     tenant = tenant_by_id(load_tenants(settings.tenants_file), tenant_id)
     feature = feature or tenant.features[0]
     reg = R.Registry(settings.mlflow_tracking_uri, settings.artifact_root)
     reg.check_reachable()
     name = R.model_name(feature, tenant.id)
     numbers = {}
-    if preview:
+    if preview and (only_if_champion is None or reg.alias_version(name, "champion") == str(only_if_champion)):
         current, to = rollback_target(reg, name, target=target)
         numbers = preview_behavior(settings, tenant, name, {"current": current, "target": to})
     move = rollback(reg, name, reason, audit_to_log(settings, actor=actor), target=target, dry_run=dry_run,
-                    run_id=run_id)
+                    run_id=run_id, only_if_champion=only_if_champion)
     return RollbackOutcome(move, numbers)
 
 

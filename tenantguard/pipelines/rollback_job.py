@@ -14,6 +14,7 @@ class RollbackConfig(Config):
     target_version: Optional[str] = None
     dry_run: bool = False
     preview: bool = True
+    only_if_champion: Optional[str] = None  # the deviating version: a no-op once it is no longer champion
 
 
 @op(description="Roll the tenant's champion back to the last version that passed and was promoted.")
@@ -24,7 +25,8 @@ def rollback_op(context: OpExecutionContext, config: RollbackConfig, tenantguard
     try:
         out = run_rollback(tenantguard.settings(), tenant_id=config.tenant, reason=config.reason,
                            feature=config.feature, target=config.target_version, dry_run=config.dry_run,
-                           actor=actor, run_id=context.run_id, preview=config.preview)
+                           actor=actor, run_id=context.run_id, preview=config.preview,
+                           only_if_champion=config.only_if_champion)
     except TenantGuardError as exc:
         raise Failure(description=str(exc)) from None
     context.log.info(out.summary())

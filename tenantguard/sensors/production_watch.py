@@ -77,7 +77,7 @@ def production_watch_sensor(context: SensorEvaluationContext, tenantguard: Tenan
     if n == 0:
         return SkipReason(f"no new inference-log rows after id {cursor['last_id']}")
     reg = tenantguard.registry()
-    requests = []
+    requests, requested = [], set()
     for f in findings:
         if f.kind == "cross_tenant_leak":
             try:
@@ -89,13 +89,17 @@ def production_watch_sensor(context: SensorEvaluationContext, tenantguard: Tenan
             context.log.warning(f"kill switch {f.feature}/{f.tenant_id} {state}: {f.reason}")
             continue
         name = R.model_name(f.feature, f.tenant_id)
+        if (name, f.model_version) in requested:
+            continue  # later windows of the same incident: one rollback, not one per window
         if reg.alias_version(name, "champion") != f.model_version:
             context.log.info(f"{name} v{f.model_version} deviates but is no longer champion; nothing to roll back")
             continue
+        requested.add((name, f.model_version))
         requests.append(RunRequest(
             run_key=f"rollback:{name}:{f.model_version}:{f.last_id}",
             run_config={"ops": {"rollback_op": {"config": {"tenant": f.tenant_id, "feature": f.feature,
-                                                           "reason": f.reason[:500], "preview": False}}}},
+                                                           "reason": f.reason[:500], "preview": False,
+                                                           "only_if_champion": f.model_version}}}},
             tags={"tenantguard/actor": "sensor:production_watch", "tenantguard/tenant": f.tenant_id,
                   "tenantguard/evidence": json.dumps(f.metrics)[:1000]}))
     new_cursor = json.dumps({"last_id": last_id})
