@@ -40,7 +40,8 @@ def segmentation(tenant, kinds, config_file, seed, require_all, as_json) -> None
         from tenantguard.errors import ConfigError
 
         raise ConfigError(f"--config {config_file}: no such file")
-    reports = run_from_home(s, tenant=tenant, config=load_config(path), kinds=kinds or KIND_NAMES, seed=seed)
+    selected = [k for k in KIND_NAMES if not kinds or k in kinds]  # canonical order
+    reports = run_from_home(s, tenant=tenant, config=load_config(path), kinds=selected, seed=seed)
     if as_json:
         click.echo(json.dumps({"format": "tenantguard.segmentation-run/1", "reports": [r.to_dict() for r in reports]},
                               indent=2))
