@@ -79,9 +79,8 @@ def words_with_spans(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Normalized words (textnorm.normalize, then \\w+) and their char spans in the ORIGINAL text."""
     if text.isascii():  # NFKC, zero-width and homoglyph folding are no-ops on ASCII
         ms = list(_WORD.finditer(text.lower()))
-        starts = np.fromiter((m.start() for m in ms), dtype=np.int64, count=len(ms))
-        ends = np.fromiter((m.end() for m in ms), dtype=np.int64, count=len(ms))
-        return [m.group() for m in ms], starts, ends
+        spans = np.array([m.span() for m in ms], dtype=np.int64).reshape(-1, 2)
+        return [m.group() for m in ms], spans[:, 0].copy(), spans[:, 1].copy()
     pieces, origin = [], []
     for i, ch in enumerate(text):
         piece = _norm_char(ch)
@@ -93,6 +92,11 @@ def words_with_spans(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     starts = np.array([org[m.start()] for m in ms], dtype=np.int64)
     ends = np.array([org[m.end() - 1] + 1 for m in ms], dtype=np.int64)
     return [m.group() for m in ms], starts, ends
+
+
+def words(text: str) -> list[str]:
+    """words_with_spans(text)[0] without the spans (indexing and hit-free scans need none)."""
+    return _WORD.findall(text.lower()) if text.isascii() else words_with_spans(text)[0]
 
 
 def kgram_hashes(word_hashes: np.ndarray, k: int) -> np.ndarray:
@@ -141,7 +145,7 @@ class FingerprintIndex:
         """Sorted unique winnowed fingerprints of `texts` (each text winnowed on its own)."""
         parts = []
         for text in texts:
-            ws, _, _ = words_with_spans(text)
+            ws = words(text)
             h = kgram_hashes(self._hasher.words(ws), self.k)
             if len(h):
                 parts.append(h[winnow(h, self.w)])
@@ -222,11 +226,11 @@ class FingerprintIndex:
         table, names = self._lookup_table()
         if not table.size or not texts:
             return out
-        parsed = [words_with_spans(t) for t in texts]
-        n_words = np.array([len(p[0]) for p in parsed], dtype=np.int64)
+        parsed = [words(t) for t in texts]
+        n_words = np.array([len(p) for p in parsed], dtype=np.int64)
         first = np.concatenate([[0], np.cumsum(n_words)[:-1]])
         # k-grams of the concatenation; those straddling two texts are never read
-        h_all = kgram_hashes(self._hasher.words([w for p in parsed for w in p[0]]), self.k)
+        h_all = kgram_hashes(self._hasher.words([w for p in parsed for w in p]), self.k)
         owners_all = table.get(h_all)
         if exclude_tenant is not None and exclude_tenant in self._tenants:
             owners_all[owners_all == names.index(exclude_tenant)] = -1
@@ -238,10 +242,9 @@ class FingerprintIndex:
             h, owners = h_all[a:b], owners_all[a:b].copy()
             ignore = ignore_texts[i] if ignore_texts is not None else ()
             if ignore:
-                ignored = np.concatenate([kgram_hashes(self._hasher.words(words_with_spans(t)[0]), self.k)
-                                          for t in ignore])
+                ignored = np.concatenate([kgram_hashes(self._hasher.words(words(t)), self.k) for t in ignore])
                 owners[np.isin(h, ignored)] = -1
-            _, starts, ends = parsed[i]
+            _, starts, ends = words_with_spans(texts[i])  # spans only for a text with hits
             out[i] = self._runs(texts[i], h, owners, starts, ends, names)
         return out
 

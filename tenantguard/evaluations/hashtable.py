@@ -48,7 +48,7 @@ class U64Table:
 
     def _insert(self, keys: np.ndarray, values: np.ndarray) -> None:
         home = self._home(keys)
-        order = np.argsort(home)
+        order = np.argsort(home.astype(np.uint32) if self._mask < 2**32 else home)  # 32-bit sorts twice as fast
         keys, values, home = keys[order], values[order], home[order]
         # linear probing in home order has a closed form: slot_i = max(home_i, slot_(i-1) + 1)
         rank = np.arange(len(keys))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from tenantguard.demo.world import SHARED_CLOSINGS, SHARED_GREETINGS, build_world
-from tenantguard.evaluations.fingerprint import FingerprintIndex, kgram_hashes, winnow, words_with_spans
+from tenantguard.evaluations.fingerprint import FingerprintIndex, kgram_hashes, winnow, words, words_with_spans
 from tenantguard.evaluations.hashtable import U64Table
 
 
@@ -153,3 +153,8 @@ def test_scan_many_equals_one_scan_per_text(world, index):
     batch = index.scan_many(texts, ignore_texts=ignore, exclude_tenant="cobalt-logistics")
     assert batch == [index.scan(t, ignore_texts=i, exclude_tenant="cobalt-logistics") for t, i in zip(texts, ignore)]
     assert batch[2] and batch[3] and not batch[5] and {h.source_tenant for h in batch[7]} == {"acme-health"}
+
+
+@pytest.mark.parametrize("text", ["Hello, World! id AH-48213", "ok\u200bay Аcme ｈello\nnext", ""])
+def test_words_without_spans_equal_words_with_spans(text):
+    assert words(text) == words_with_spans(text)[0]
