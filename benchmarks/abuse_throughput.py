@@ -1,5 +1,6 @@
-"""Rows/s through every abuse detector in one process and peak memory (tracemalloc of the scanner's
-state growth is not measured; ru_maxrss is). Usage: python benchmarks/abuse_throughput.py [--quick]"""
+"""Rows/s through every abuse detector in one process, wall clock and CPU time (the machine may be
+shared: CPU time is what the scanner itself spent), and peak memory (ru_maxrss of the whole process,
+traffic generation included). Usage: python benchmarks/abuse_throughput.py [--quick | --rows N]"""
 from __future__ import annotations
 
 import argparse
@@ -15,22 +16,25 @@ PROMPTS = {f"tenant-{i}": f"You are the support assistant of tenant {i}. Be conc
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rows", type=int, default=None)
     args = ap.parse_args()
-    n = 30_000 if args.quick else 1_000_000
+    n = args.rows or (30_000 if args.quick else 1_000_000)
     default_scorer()
     scanner = Scanner(system_prompts=PROMPTS)
-    chunk, done, elapsed, next_id = 50_000, 0, 0.0, 1
+    chunk, done, elapsed, cpu, next_id = 50_000, 0, 0.0, 0.0, 1
     while done < n:
         traffic = generate_traffic(min(chunk, n - done), seed=1000 + done, days=0.1)
         for row in traffic.rows:
             row["id"] = next_id
             next_id += 1
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for i in range(0, len(traffic.rows), 10_000):
             scanner.process(traffic.rows[i:i + 10_000])
         elapsed += time.perf_counter() - t0
+        cpu += time.process_time() - c0
         done += len(traffic.rows)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'rows':>10} {'seconds':>8} {'rows/s':>8} {'max RSS MB':>10} {'actors':>7} {'alerts':>6}")
-    print(f"{scanner.rows:>10} {elapsed:>8.1f} {scanner.rows / elapsed:>8.0f} {rss:>10.0f} "
-          f"{len(scanner.extraction.actors):>7} {len(scanner.alerts()):>6}")
+    print(f"{'rows':>10} {'wall s':>7} {'rows/s':>8} {'cpu s':>7} {'rows/cpu-s':>10} {'max RSS MB':>10} "
+          f"{'actors':>7} {'keys':>6} {'alerts':>6}")
+    print(f"{scanner.rows:>10} {elapsed:>7.1f} {scanner.rows / elapsed:>8.0f} {cpu:>7.1f} {scanner.rows / cpu:>10.0f} "
+          f"{rss:>10.0f} {len(scanner.extraction.actors):>7} {len(scanner.budget.keys):>6} {len(scanner.alerts()):>6}")

@@ -169,6 +169,10 @@ class ExtractionDetector:
 
     def _evaluate(self, name: str, a: _Actor) -> Alert | None:
         c = self.config
+        params_share = sum(a.params) / len(a.params)
+        top_share = Counter(a.skeletons).most_common(1)[0][1] / len(a.skeletons)
+        if params_share < 0.5 and top_share < 0.6 and 1.5 < c.threshold:
+            return None  # prada (1) + coverage (0.5) alone cannot reach the threshold: skip Shapiro-Wilk
         d = np.asarray(a.distances)
         if d.std() < 1e-9:
             w = 0.0  # identical distances: mechanical queries, the least normal spread there is
@@ -176,10 +180,8 @@ class ExtractionDetector:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 w = float(stats.shapiro(d).statistic)
-        top_share = Counter(a.skeletons).most_common(1)[0][1] / len(a.skeletons)
         distinct = len(set(a.texts)) / len(a.texts)
-        params_share = float(np.mean(a.params))
-        coverage = float(np.mean(a.new_words))
+        coverage = sum(a.new_words) / len(a.new_words)
         signals = {"prada": w < c.delta, "params": params_share >= 0.5,
                    "templated": top_share >= 0.6 and distinct >= 0.9, "coverage": coverage >= c.coverage_rate}
         score = signals["prada"] + signals["params"] + signals["templated"] + 0.5 * signals["coverage"]

@@ -54,8 +54,13 @@ _REFUSAL = re.compile(r"\b(?:i can'?t|i cannot|i'm sorry|i am sorry|i won'?t|i'm
                       r"unable to help|against my (?:guidelines|policy))\b")
 
 
+_ANY_NEED = re.compile("|".join(re.escape(w) for ws in _NEEDS.values() for w in ws))
+
+
 def families(text: str, *, normalized: bool = False) -> frozenset[str]:
     t = text if normalized else normalize(text)
+    if not _ANY_NEED.search(t) and t.count(":") < 5:
+        return frozenset()
     return frozenset(name for name, rx in _FAMILY_RE.items() if _possible(name, t) and rx.search(t))
 
 
