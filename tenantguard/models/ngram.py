@@ -23,7 +23,7 @@ BOS, SEP, EOS = "<s>", "<sep>", "</s>"
 # One token per digit so random digit strings (canaries) are in the vocabulary of every model.
 _TOKEN = re.compile(r"\n|\d|[^\W\d_]+|[^\w\s]|_")
 _NO_SPACE_BEFORE = set(".,!?;:)'%")
-_MEMO_CAP = 2_000_000
+_MEMO_CAP = 500_000  # ~75 MB of n-gram tuples and floats
 
 
 def tokenize(text: str) -> list[str]:
@@ -143,6 +143,8 @@ class NGramLM:
         greedy = not (temperature > 0 and rng is not None)
         for _ in range(max_tokens):
             key = tuple(ctx[-(n - 1):])
+            if len(self._next) > _MEMO_CAP:
+                self._next.clear()
             nxt = self._next.get(key) if greedy else None
             if nxt is None:
                 row = None
