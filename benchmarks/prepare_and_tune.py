@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -110,6 +111,7 @@ def run_size(n: int, *, records: int, seed: int, gates: bool) -> dict:
             if not res.success:
                 failed.append(tid)
         total, cpu = time.perf_counter() - t0, time.process_time() - c0
+    shutil.rmtree(root, ignore_errors=True)
     if failed:
         print(f"  !! {len(failed)} tenant run(s) failed: {failed[:5]}", file=sys.stderr)
     k = max(1, len(per) // 10)
