@@ -9,17 +9,16 @@ For every requester B, within a fixed probe budget (probes.py):
   it into tenants that hold documents;
 - adversarial probes: filter-bypass phrasings, wildcard-like inputs, other tenants' ids and names,
   empty and very long queries;
-- displacement probes (with planted canaries): the exact text of A's planted canary document and of a
-  never-planted canary of the same format. They differ only in secret digits no document of B holds,
-  so a pre-filtered index answers both alike; when the filter runs after top-k, A's document takes a
-  slot and B gets fewer of its own documents back (other tenants' data shapes B's results).
+- displacement probes (with ingest): B's planted topic word plus the secret digits of A's planted canary
+  document, and the same with a never-planted canary's digits. They differ only in digits no document
+  of B holds, so a pre-filtered index answers both alike; when the filter runs after the top-k, A's
+  document takes a slot and B gets fewer of its own documents back.
 A violation is any returned document labelled with another tenant, whose text holds another tenant's
 canary or fingerprints, or a displacement. Evidence is masked.
 """
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -212,20 +211,20 @@ class _Audit:
         self.cross(requester, order, max(budget, 1))
 
     def displacement(self, requester: str, source: str, canary) -> int:
-        """Two words only the requester's texts use (its "topic") plus the secret digits of A's planted canary
+        """A word only the requester's topic documents hold, plus the secret digits of A's planted canary
         document, vs the same with the digits of a never-planted canary of the same format.
 
-        The two queries differ only in secret digits that no document of the requester holds, so a
-        pre-filtered index returns the same own documents for both. When the filter runs after the top-k,
-        A's planted document takes a slot in the first and the requester gets fewer of its own back."""
-        mine = self.own_texts(requester)
-        if not self.holds_docs.get(requester) or not mine:
+        The topic documents (k of them, planted into the requester through ingest(), neutral filler around
+        one random word) fill the requester's top-k for both queries when the index is pre-filtered. When
+        the filter runs after the top-k, A's document, matching the digits, takes a slot in the first query
+        and the requester gets fewer of its own documents back."""
+        word = self.topic(requester)
+        if not word:
             return 0
-        own = self.topic(requester)
         ref = segmentation_canaries(self.secret, source, "rag-reference", k=canary.index + 1)[canary.index]
-        what = f"displacement probe (own text + {source}'s planted canary document vs an unplanted one)"
-        got_p = self.check(requester, self.retrieve(requester, f"{own} {canary.secret_digits}", what), what)
-        got_r = self.check(requester, self.retrieve(requester, f"{own} {ref.secret_digits}", what), what)
+        what = f"displacement probe (own topic + {source}'s planted canary document vs an unplanted one)"
+        got_p = self.check(requester, self.retrieve(requester, f"{word} {canary.secret_digits}", what), what)
+        got_r = self.check(requester, self.retrieve(requester, f"{word} {ref.secret_digits}", what), what)
         if len(got_p) < len(got_r):
             self._finding(requester, "ranked_before_filter", source, f"canary {canary.id}", what,
                           f"{len(got_p)} own docs with {source}'s planted document in the query vs {len(got_r)} "
@@ -233,6 +232,26 @@ class _Audit:
                           "other tenants' documents compete for the top-k before the tenant filter "
                           "(filter applied after retrieval)")
         return 2
+
+    def topic(self, requester: str) -> str:
+        """Plant (once) k topic documents into the requester: one random word amid neutral filler."""
+        if requester not in self._topics:
+            word = ""
+            if self.secret and self.r.has("ingest") and self.holds_docs.get(requester):
+                word = "tgtopic" + digest(f"{self.secret!r}/{requester}/topic", 10)
+                name = self.tenants[requester].name
+                filler = " ".join(self.neutral[:2]) if len(" ".join(self.neutral[:2]).split()) > 20 else \
+                    " ".join(NEUTRAL)
+                for i in range(self.cfg.k):
+                    try:
+                        self.r.call("ingest", requester, f"tenantguard-topic-{digest(word, 8)}-{i}",
+                                    f"{name} reference note {i}: {word}. {filler}")
+                    except (AdapterFailure, PermissionError) as exc:
+                        self._fail(f"{requester}: planting a topic document through ingest(): {exc}")
+                        word = ""
+                        break
+            self._topics[requester] = word
+        return self._topics[requester]
 
     def adversarial(self, requester: str, named: list[str]) -> int:
         probes = [(what, q if q is not None else pad_to(self.neutral, 3000)) for what, q in FIXED_ADVERSARIAL]
@@ -266,16 +285,6 @@ class _Audit:
             what = f"cross-tenant probe ({s}'s distinctive text)"
             q = self.distinctive(s, texts[int(rng.integers(len(texts)))])
             self.check(requester, self.retrieve(requester, q, what), what)
-
-    def topic(self, requester: str) -> str:
-        """The two words most of the requester's texts use and none of the other loaded tenants' texts do:
-        its documents fill the top-k for them, weakly enough that a one-token match can take a slot."""
-        if requester not in self._topics:
-            mine = Counter(w for t in self.own_texts(requester) for w in set(words(t)))
-            others = {w for s, ts in self._texts.items() if s != requester for t in ts for w in words(t)}
-            best = [w for w, _ in mine.most_common() if w not in others and not w.isdigit()][:2]
-            self._topics[requester] = " ".join(best) or window(self.own_texts(requester)[0], 8)
-        return self._topics[requester]
 
     def distinctive(self, source: str, text: str) -> str:
         """The part of `text` that fingerprints to `source` (so a returned copy is attributable)."""
