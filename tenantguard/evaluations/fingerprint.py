@@ -65,6 +65,8 @@ class _Hasher:
 
 
 _CHAR_CACHE: dict[str, str] = {}
+_ASCII_WORD = np.zeros(256, dtype=np.int8)
+_ASCII_WORD[[ord(c) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"]] = 1
 
 
 def _norm_char(ch: str) -> str:
@@ -78,9 +80,10 @@ def _norm_char(ch: str) -> str:
 def words_with_spans(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Normalized words (textnorm.normalize, then \\w+) and their char spans in the ORIGINAL text."""
     if text.isascii():  # NFKC, zero-width and homoglyph folding are no-ops on ASCII
-        ms = list(_WORD.finditer(text.lower()))
-        spans = np.array([m.span() for m in ms], dtype=np.int64).reshape(-1, 2)
-        return [m.group() for m in ms], spans[:, 0].copy(), spans[:, 1].copy()
+        low = text.lower()
+        # \w on ASCII is [A-Za-z0-9_]: word edges from a byte mask, no Python object per match
+        edge = np.diff(_ASCII_WORD[np.frombuffer(low.encode("ascii"), dtype=np.uint8)], prepend=0, append=0)
+        return _WORD.findall(low), np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
     pieces, origin = [], []
     for i, ch in enumerate(text):
         piece = _norm_char(ch)
@@ -226,7 +229,11 @@ class FingerprintIndex:
         table, names = self._lookup_table()
         if not table.size or not texts:
             return out
-        parsed = [words(t) for t in texts]
+        # one text (a production output, maybe megabytes): spans in the same pass; a batch of short
+        # completions (an audit): words only, spans later for the few texts with hits
+        spans_now = len(texts) == 1
+        with_spans = [words_with_spans(t) for t in texts] if spans_now else None
+        parsed = [p[0] for p in with_spans] if spans_now else [words(t) for t in texts]
         n_words = np.array([len(p) for p in parsed], dtype=np.int64)
         first = np.concatenate([[0], np.cumsum(n_words)[:-1]])
         # k-grams of the concatenation; those straddling two texts are never read
@@ -244,7 +251,7 @@ class FingerprintIndex:
             if ignore:
                 ignored = np.concatenate([kgram_hashes(self._hasher.words(words(t)), self.k) for t in ignore])
                 owners[np.isin(h, ignored)] = -1
-            _, starts, ends = words_with_spans(texts[i])  # spans only for a text with hits
+            _, starts, ends = with_spans[i] if spans_now else words_with_spans(texts[i])
             out[i] = self._runs(texts[i], h, owners, starts, ends, names)
         return out
 
