@@ -7,13 +7,13 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: install demo test test-all ui mlflow-ui bench clean lock
+.PHONY: install demo test test-all test-scaleout test-ui ui mlflow-ui bench clean lock
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "installing into $(VENV) (pinned by constraints.txt; log: $(VENV)/install.log) ..."
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install -q --upgrade pip > $(VENV)/install.log 2>&1 || (tail -20 $(VENV)/install.log; exit 1)
-	@$(BIN)/pip install -q -c constraints.txt -e '.[dev,postgres,celery]' >> $(VENV)/install.log 2>&1 \
+	@$(BIN)/pip install -q -c constraints.txt -e '.[dev,postgres,celery,ui-test]' >> $(VENV)/install.log 2>&1 \
 		|| (tail -20 $(VENV)/install.log; exit 1)
 	@touch $(STAMP)
 
@@ -23,7 +23,15 @@ demo: $(STAMP)
 	$(BIN)/tenantguard demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not scaleout"
+	$(BIN)/python -m pytest -q -m "not scaleout and not ui"
+
+# PostgreSQL + Redis + two celery workers (tests/scaleout); skips with the reason when a service is down.
+test-scaleout: $(STAMP)
+	$(BIN)/python -m pytest -q -rs -m scaleout tests/scaleout
+
+# Headless Chromium (/usr/bin/chromium) against dagster-webserver + mlflow server; screenshots in test-artifacts/ui/.
+test-ui: $(STAMP)
+	$(BIN)/python -m pytest -q -rs -m ui tests/ui
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -42,7 +50,7 @@ bench: $(STAMP)
 # Re-resolve the constraints file CI installs with.
 lock:
 	rm -rf /tmp/tg-lock && $(PYTHON) -m venv /tmp/tg-lock && /tmp/tg-lock/bin/pip install -q --upgrade pip
-	/tmp/tg-lock/bin/pip install -q -e '.[dev,postgres,celery]'
+	/tmp/tg-lock/bin/pip install -q -e '.[dev,postgres,celery,ui-test]'
 	/tmp/tg-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 clean:

@@ -20,6 +20,7 @@ from typing import Iterator
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PG_HOST, PG_PORT, REDIS_PORT = "127.0.0.1", 5432, 6379
+RUN_KEY_TAG = "tenantguard/test_launch"
 RUN_SPECIFIC_TAGS = ("run_id", "_at")  # tag-name endings that differ between any two runs (ids, timestamps)
 
 
@@ -148,6 +149,52 @@ def _stop(proc: subprocess.Popen, grace: float = 20.0) -> None:
         proc.wait(10)
 
 
+def launch_runs(partitions: list[str], env: dict[str, str], log_dir: Path, *, parallel: int,
+                job_attr: str = "tune_and_gate_job") -> dict[str, str]:
+    """One `dagster job execute` process per tenant partition of the celery location, `parallel` at a time
+    (a process per run, as Dagster's run launcher does); returns partition -> run id. A run a blocking check
+    stopped exits non-zero like any failed run: the caller compares outcomes; only a run that never started raises."""
+    import json
+    import uuid
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    pending, running, run_ids = list(partitions), {}, {}
+    try:
+        while pending or running:
+            while pending and len(running) < parallel:
+                tid = pending.pop(0)
+                run_ids[tid] = str(uuid.uuid4())
+                cmd = [str(BIN / "dagster"), "job", "execute", "-m", "tenantguard.pipelines.celery_definitions",
+                       "-a", job_attr, "--tags", json.dumps({"dagster/partition": tid, RUN_KEY_TAG: run_ids[tid]})]
+                log = open(log_dir / f"{tid}.log", "wb")
+                running[tid] = (subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                                                 start_new_session=True), log)
+            for tid, (proc, log) in list(running.items()):
+                if proc.poll() is not None:
+                    log.close()
+                    del running[tid]
+            time.sleep(0.2)
+    finally:
+        for proc, log in running.values():  # interrupted: stop what is still in flight
+            _stop(proc)
+            log.close()
+    return _run_ids_by_tag(run_ids, log_dir)
+
+
+def _run_ids_by_tag(keys: dict[str, str], log_dir: Path) -> dict[str, str]:
+    """Our key for each launched run -> the run id Dagster gave it (the CLI cannot set the id)."""
+    from dagster import DagsterInstance, RunsFilter
+
+    with DagsterInstance.get() as instance:
+        out = {}
+        for tid, key in keys.items():
+            runs = instance.get_runs(RunsFilter(tags={RUN_KEY_TAG: key}))
+            if len(runs) != 1:
+                raise RuntimeError(f"the run for {tid} never started; see {log_dir}/{tid}.log")
+            out[tid] = runs[0].run_id
+        return out
+
+
 def snapshot(settings, instance, run_ids: dict[str, str]) -> dict:
     """What a user would compare: per tenant, the registered versions (tags minus run ids and timestamps),
     the aliases, and each asset check's outcome in the tenant's run."""
@@ -203,4 +250,5 @@ if __name__ == "__main__":  # python services.py reference HOME OUT.json TENANT.
     assert cmd == "reference", cmd
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     os.environ.pop("DAGSTER_HOME", None)
+    os.environ["TENANTGUARD_HOME"] = home_arg  # the resource reads the environment
     Path(out_arg).write_text(json.dumps(reference_run(Path(home_arg), tenant_ids), indent=1, sort_keys=True))
