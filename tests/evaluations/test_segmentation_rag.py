@@ -140,7 +140,7 @@ def test_a_hung_retriever_times_out_into_an_error(world):
 
 def test_without_texts_or_ingest_nothing_is_verified_so_not_run(world):
     report = _audit(world, _Nothing(), texts=lambda tid: [], secret=None)
-    assert report.verdict == "not_run" and "prepared data" in report.not_run_reason
+    assert report.verdict == "not_run" and "no prepared or raw dataset" in report.not_run_reason
 
 
 def test_budget_is_stated_and_sized_for_the_miss_rate(world):

@@ -311,11 +311,12 @@ def audit_rag(retriever: Guarded, tenants: Sequence[Tenant], requesters: Sequenc
     notes = list(a.notes) + ([stopped] if stopped else [])
     planted = sum(len(v) for v in a.planted.values())
     notes.append(f"canary documents planted through ingest(): {planted}" if planted else
-                 "no canary documents planted (retriever has no ingest()); detection by tenant_id and fingerprints")
+                 "no canary documents planted (retriever has no ingest()): detection by tenant_id and fingerprints "
+                 "only; a filter applied after top-k leaks no document and is not testable without ingest()")
     reason = ""
     if not a.controls_tried and not a.planted_any and not a.findings:
-        reason = ("no tenant has texts to build own-data controls from (no prepared data) and the retriever has no "
-                  "ingest() to plant canary documents; run `tenantguard dataset prepare` for the tenants")
+        reason = ("no tenant has texts to build own-data controls from (no prepared or raw dataset) and the retriever "
+                  "has no ingest() to plant canary documents; add datasets or an ingest() to the adapter")
     elif not a.live_controls and not a.errors:
         a.errors.append(f"the retriever returned no own documents for any control query "
                         f"({len(a.holds_docs)} tenant(s) tried): the tenant boundary was never exercised")
