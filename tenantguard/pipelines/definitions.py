@@ -6,18 +6,22 @@ from tenantguard.assets.datasets import finetune_dataset
 from tenantguard.assets.isolation import isolation_report
 from tenantguard.assets.models import base_model, candidate_model
 from tenantguard.assets.promotion import champion_model
+from tenantguard.assets.segmentation import segmentation_report
 from tenantguard.pipelines.jobs import base_job, evaluate_version_job, tune_and_gate_job
 from tenantguard.pipelines.killswitch_job import kill_switch_job
 from tenantguard.pipelines.resources import TenantGuardResource
 from tenantguard.pipelines.rollback_job import rollback_job
+from tenantguard.pipelines.segmentation_schedule import segmentation_daily_schedule, segmentation_job
 from tenantguard.sensors.dataset_watch import dataset_watch_sensor
 from tenantguard.sensors.production_watch import production_watch_sensor
 from tenantguard.sensors.registry_watch import registry_watch_sensor
 from tenantguard.sensors.tenant_sync import tenant_sync_sensor
 
 defs = Definitions(
-    assets=[base_model, finetune_dataset, candidate_model, isolation_report, behavior_report, champion_model],
-    jobs=[base_job, tune_and_gate_job, evaluate_version_job, rollback_job, kill_switch_job],
+    assets=[base_model, finetune_dataset, candidate_model, isolation_report, behavior_report, champion_model,
+            segmentation_report],
+    jobs=[base_job, tune_and_gate_job, evaluate_version_job, rollback_job, kill_switch_job, segmentation_job],
+    schedules=[segmentation_daily_schedule],
     sensors=[tenant_sync_sensor, dataset_watch_sensor, registry_watch_sensor, production_watch_sensor],
     resources={"tenantguard": TenantGuardResource()},
 )

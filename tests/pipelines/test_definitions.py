@@ -10,16 +10,20 @@ from tenantguard.pipelines.definitions import defs
 
 # THE LOCK. Adding an asset/check/job/sensor: add it here. Renaming one: it breaks schedules, run
 # history and users' selections, so change it here on purpose.
+SEGMENTATION = {f"segmentation_report:{k}" for k in
+                ("rag_boundary", "memory_isolation", "tool_scope", "context_contamination")}
 LOCKED = {
     "assets": {"base_model", "finetune_dataset", "candidate_model", "isolation_report", "behavior_report",
-               "champion_model"},
+               "champion_model", "segmentation_report"},
     "checks": {"finetune_dataset:dataset_valid", "finetune_dataset:dataset_drift", "base_model:base_isolation",
-               "isolation_report:cross_tenant_isolation", "behavior_report:behavioral_baseline"},
+               "isolation_report:cross_tenant_isolation", "behavior_report:behavioral_baseline", *SEGMENTATION},
     "blocking_checks": {"finetune_dataset:dataset_valid", "base_model:base_isolation",
-                        "isolation_report:cross_tenant_isolation", "behavior_report:behavioral_baseline"},
+                        "isolation_report:cross_tenant_isolation", "behavior_report:behavioral_baseline",
+                        *SEGMENTATION},
     "per_tenant_assets": {"finetune_dataset", "candidate_model", "isolation_report", "behavior_report",
-                          "champion_model"},
-    "jobs": {"base_job", "tune_and_gate", "evaluate_version", "rollback", "kill_switch"},
+                          "champion_model", "segmentation_report"},
+    "jobs": {"base_job", "tune_and_gate", "evaluate_version", "rollback", "kill_switch", "segmentation_job"},
+    "schedules": {"segmentation_daily_schedule"},
     "sensors": {"tenant_sync_sensor", "dataset_watch_sensor", "registry_watch_sensor", "production_watch_sensor"},
 }
 
@@ -55,6 +59,10 @@ def test_per_tenant_assets_use_the_tenants_dynamic_partitions():
 def test_job_names_are_locked():
     names = {j.name for j in defs.resolve_all_job_defs() if not j.name.startswith("__")}
     assert names == LOCKED["jobs"]
+
+
+def test_schedule_names_are_locked():
+    assert {s.name for s in defs.schedules} == LOCKED["schedules"]
 
 
 def test_sensor_names_are_locked():
