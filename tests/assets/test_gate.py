@@ -1,0 +1,217 @@
+"""The promotion gate end to end: tune_and_gate and evaluate_version on a real Dagster instance, a real SQLite
+MLflow store and the real hash-chained audit log, in a small seeded world (4 tenants, 60 records each).
+
+Runs cost seconds, so the module drives one story once and the tests read its outcome:
+two clean tunes (promoted), two versions registered outside Dagster (one clean, one carrying another
+tenant's records) picked up by registry_watch_sensor, then a retune whose data silently includes another
+tenant's records and one that teaches jailbreak-following (both must be rejected).
+"""
+import json
+
+import mlflow
+import pytest
+from conftest import write_small_world
+from dagster import SensorResult, SkipReason, build_sensor_context, instance_for_test
+
+from tenantguard.config import Settings
+from tenantguard.killswitch.audit import AuditLog
+from tenantguard.models import registry as R
+from tenantguard.models.adapter import load_tenant_model
+from tenantguard.models.prepare import load_prepared
+from tenantguard.models.promotion import TAG_PREVIOUS, TAG_PROMOTED_AT, TAG_RUN_ID
+from tenantguard.models.tuner import finetune, log_ngram_model
+from tenantguard.pipelines.definitions import defs
+from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.sensors.registry_watch import registry_watch_sensor
+from tenantguard.sensors.tenant_sync import sync_partitions
+
+pytestmark = pytest.mark.slow
+FEATURE = "support-assistant"
+CLEARED = ("MLFLOW_TRACKING_URI", "TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS", "TENANTGUARD_MAX_REJECTED_SHARE",
+           "TENANTGUARD_KILLSWITCH_URL", "TENANTGUARD_INFERENCE_LOG_URL", "DAGSTER_HOME")
+IMPORTED = 12  # another tenant's records relabelled into a dataset: every validation rule passes
+
+
+class Story:
+    def __init__(self, settings, world, instance):
+        self.settings, self.world, self.instance = settings, world, instance
+        self.ids = [t.id for t in world.tenants]
+        self.a, self.b = self.ids[0], self.ids[1]  # a: contaminated later; b: its records are the ones imported
+        self.reg = R.Registry(settings.mlflow_tracking_uri, settings.artifact_root)
+        self.results, self.ticks, self.external, self.champions_after_external = {}, [], {}, {}
+
+    def run(self, job, **kwargs):
+        return defs.resolve_job_def(job).execute_in_process(instance=self.instance, raise_on_error=False, **kwargs)
+
+    def tick(self, cursor=None):
+        ctx = build_sensor_context(instance=self.instance, cursor=cursor,
+                                   resources={"tenantguard": TenantGuardResource()})
+        return registry_watch_sensor(ctx)
+
+    def imported(self) -> list[dict]:
+        """b's records relabelled as a's (the demo's silent contamination, demo.scenarios.write_retunes)."""
+        from tenantguard.evaluations.canaries import is_canary_record
+
+        source = [r for r in load_prepared(self.settings, self.b).train if not is_canary_record(r)][:IMPORTED]
+        return [{**r, "record_id": f"{self.a}-imported-{i:04d}", "tenant_id": self.a} for i, r in enumerate(source)]
+
+    def register_external(self, tenant_id: str, records: list[dict]) -> str:
+        """What a platform's own tuning job does: a plain MLflow run, then register with the two tags only."""
+        base = load_tenant_model(f"models:/{FEATURE}.base@champion")
+        with mlflow.start_run(experiment_id=self.reg.experiment_id("platform-tuner")) as run:
+            info = log_ngram_model(finetune(base.lm, records))
+        mv = mlflow.register_model(info.model_uri, R.model_name(FEATURE, tenant_id),
+                                   tags={R.TAG_TENANT: tenant_id, R.TAG_FEATURE: FEATURE})
+        return str(mv.version)
+
+    def tags(self, tenant_id, version):
+        return self.reg.client.get_model_version(R.model_name(FEATURE, tenant_id), version).tags
+
+    def champion(self, tenant_id):
+        return self.reg.alias_version(R.model_name(FEATURE, tenant_id), "champion")
+
+    def audit(self, action):
+        return [e for e in AuditLog(self.settings.killswitch_url).entries(action=action)]
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory):
+    home = tmp_path_factory.mktemp("gate") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TENANTGUARD_HOME", str(home))
+        mp.setenv("TENANTGUARD_SECRET", "gate-secret")
+        for var in CLEARED:
+            mp.delenv(var, raising=False)
+        settings = Settings.from_env()
+        world = write_small_world(settings, n_tenants=4, seed=5)
+        with instance_for_test(temp_dir=str(settings.dagster_home)) as instance:
+            s = Story(settings, world, instance)
+            sync_partitions(instance, s.ids)
+            assert s.run("base_job").success
+            for tid in (s.a, s.b):
+                s.results[tid] = s.run("tune_and_gate", partition_key=tid)
+            # versions registered elsewhere: a clean retune of b, and one of a trained on b's records too
+            train_a = load_prepared(settings, s.a).train
+            s.external[s.b] = s.register_external(s.b, load_prepared(settings, s.b).train)
+            s.external[s.a] = s.register_external(s.a, train_a + s.imported())
+            first = s.tick()
+            s.ticks.append(first)
+            for rr in first.run_requests:
+                s.results[("external", rr.partition_key)] = s.run(
+                    "evaluate_version", partition_key=rr.partition_key, run_config=rr.run_config, tags=rr.tags)
+            s.ticks.append(s.tick(first.cursor))
+            s.champions_after_external = {tid: s.champion(tid) for tid in (s.a, s.b)}
+            # a retune whose new dataset version silently carries b's records
+            path = settings.datasets_root / s.a / "v0002.jsonl"
+            path.write_text("".join(json.dumps(r) + "\n" for r in [*world.datasets[s.a], *s.imported()]))
+            s.results[("retune", s.a)] = s.run("tune_and_gate", partition_key=s.a)
+            # a retune of b that teaches jailbreak-following (demo.scenarios.write_retunes' shifted tenant)
+            from tenantguard.demo.safety import jailbreak_following_records
+
+            shifted = [*world.datasets[s.b], *jailbreak_following_records(s.b, 12, seed=5)]
+            (settings.datasets_root / s.b / "v0002.jsonl").write_text("".join(json.dumps(r) + "\n" for r in shifted))
+            s.results[("retune", s.b)] = s.run("tune_and_gate", partition_key=s.b)
+            mlflow.set_tracking_uri(None)
+            yield s
+
+
+def _check(result, name):
+    (found,) = [c for c in result.get_asset_check_evaluations() if c.check_name == name]
+    return found
+
+
+def test_a_passing_candidate_is_promoted_tagged_and_audited(story):
+    for tid in (story.a, story.b):
+        result = story.results[tid]
+        assert result.success
+        assert _check(result, "cross_tenant_isolation").passed and _check(result, "behavioral_baseline").passed
+        (mat,) = result.asset_materializations_for_node("champion_model")
+        assert mat.partition == tid and mat.metadata["champion"].value == "1"
+        tags = story.tags(tid, "1")
+        assert tags[R.TAG_STATUS] == "promoted" and tags[R.TAG_ISOLATION] == tags[R.TAG_BEHAVIOR] == "passed"
+        assert tags[TAG_PROMOTED_AT] and tags[TAG_PREVIOUS] == "" and tags[TAG_RUN_ID] == result.run_id
+    entries = [e for e in story.audit("promote") if e.run_id in (story.results[story.a].run_id,
+                                                                 story.results[story.b].run_id)]
+    assert [(e.scope, e.before, e.after, e.actor) for e in entries] == [
+        ({"model": R.model_name(FEATURE, t)}, None, "1", "dagster:champion_model") for t in (story.a, story.b)]
+    assert AuditLog(story.settings.killswitch_url).verify().ok
+
+
+def test_a_retune_with_jailbreak_following_data_is_rejected_and_champion_unchanged(story):
+    result = story.results[("retune", story.b)]
+    assert not result.success
+    assert _check(result, "cross_tenant_isolation").passed and not _check(result, "behavioral_baseline").passed
+    assert result.asset_materializations_for_node("champion_model") == []
+    (candidate,) = result.asset_materializations_for_node("candidate_model")
+    version = candidate.metadata["version"].value
+    assert story.champion(story.b) == story.external[story.b] != version
+    tags = story.tags(story.b, version)
+    assert tags[R.TAG_STATUS] == "rejected" and tags[R.TAG_BEHAVIOR] == "failed" and TAG_PROMOTED_AT not in tags
+    (entry,) = [e for e in story.audit("reject") if e.run_id == result.run_id]
+    assert entry.scope == {"model": R.model_name(FEATURE, story.b), "version": version} and entry.after == "rejected"
+    assert AuditLog(story.settings.killswitch_url).verify().ok
+
+
+@pytest.mark.xfail(strict=True, reason="isolation audit regression (b4ef91c): identifiers found in the serving "
+                                       "tenant's own data are 'known', so another tenant's records relabelled into "
+                                       "it are no membership evidence; the demo's contaminated retune passes too")
+def test_a_retune_carrying_another_tenants_records_is_rejected_and_champion_unchanged(story):
+    result = story.results[("retune", story.a)]
+    assert not result.success
+    assert _check(result, "dataset_valid").passed  # relabelled: validation cannot see it
+    isolation = _check(result, "cross_tenant_isolation")
+    assert not isolation.passed and story.b in isolation.metadata["failed_sources"].value
+    assert result.asset_materializations_for_node("champion_model") == []
+    (candidate,) = result.asset_materializations_for_node("candidate_model")
+    version = candidate.metadata["version"].value
+    assert version not in ("1", story.external[story.a])
+    assert story.champion(story.a) == "1"
+    tags = story.tags(story.a, version)
+    assert tags[R.TAG_STATUS] == "rejected" and tags[R.TAG_ISOLATION] == "failed" and TAG_PROMOTED_AT not in tags
+    (entry,) = [e for e in story.audit("reject") if e.run_id == result.run_id]
+    assert entry.scope == {"model": R.model_name(FEATURE, story.a), "version": version} and entry.after == "rejected"
+    assert AuditLog(story.settings.killswitch_url).verify().ok
+
+
+def test_registry_watch_requests_evaluate_version_for_each_externally_registered_version(story):
+    first = story.ticks[0]
+    assert isinstance(first, SensorResult)
+    by_tenant = {rr.partition_key: rr for rr in first.run_requests}
+    assert set(by_tenant) == {story.a, story.b}
+    for tid, rr in by_tenant.items():
+        name = R.model_name(FEATURE, tid)
+        assert rr.run_key == f"{name}/{story.external[tid]}"
+        cfg = rr.run_config["ops"]["candidate_model"]["config"]
+        assert cfg == {"adopt_version": story.external[tid], "feature": FEATURE}
+    # the cursor does not request them again (nor the versions tenantguard registered itself)
+    second = story.ticks[1]
+    skip = second if isinstance(second, SkipReason) else second.skip_reason
+    assert not getattr(second, "run_requests", None) and "no new externally registered versions" in skip.skip_message
+    again = story.tick(json.loads(json.dumps(story.ticks[1].cursor)))
+    assert not getattr(again, "run_requests", None)
+
+
+def test_an_external_version_that_passes_is_promoted_through_the_same_gates(story):
+    result = story.results[("external", story.b)]
+    assert result.success
+    (cand,) = result.asset_materializations_for_node("candidate_model")
+    assert cand.metadata["adopted"].value is True
+    assert result.asset_materializations_for_node("finetune_dataset") == []  # nothing re-tuned
+    version = story.external[story.b]
+    assert story.champions_after_external[story.b] == version
+    tags = story.tags(story.b, version)
+    assert tags[R.TAG_STATUS] == "promoted" and tags[TAG_PREVIOUS] == "1" and tags[TAG_RUN_ID] == result.run_id
+    assert tags[R.TAG_ISOLATION] == tags[R.TAG_BEHAVIOR] == "passed"
+    (entry,) = [e for e in story.audit("promote") if e.run_id == result.run_id]
+    assert (entry.before, entry.after) == ("1", version)
+
+
+def test_an_external_version_carrying_another_tenants_records_is_rejected_the_same_way(story):
+    result = story.results[("external", story.a)]
+    assert not result.success
+    assert not _check(result, "cross_tenant_isolation").passed
+    assert result.asset_materializations_for_node("champion_model") == []
+    version = story.external[story.a]
+    tags = story.tags(story.a, version)
+    assert tags[R.TAG_STATUS] == "rejected" and tags[R.TAG_ISOLATION] == "failed"
+    assert story.champions_after_external[story.a] == "1"
