@@ -1,17 +1,20 @@
 """The code location: `dagster dev -m tenantguard.pipelines.definitions` (or workspace.yaml)."""
 from dagster import Definitions
 
+from tenantguard.assets.abuse import abuse_alerts
 from tenantguard.assets.behavior import behavior_report
 from tenantguard.assets.datasets import finetune_dataset
 from tenantguard.assets.isolation import isolation_report
 from tenantguard.assets.models import base_model, candidate_model
 from tenantguard.assets.promotion import champion_model
 from tenantguard.assets.segmentation import segmentation_report
+from tenantguard.pipelines.abuse_jobs import abuse_alerts_job
 from tenantguard.pipelines.jobs import base_job, evaluate_version_job, tune_and_gate_job
 from tenantguard.pipelines.killswitch_job import kill_switch_job
 from tenantguard.pipelines.resources import TenantGuardResource
 from tenantguard.pipelines.rollback_job import rollback_job
 from tenantguard.pipelines.segmentation_schedule import segmentation_daily_schedule, segmentation_job
+from tenantguard.sensors.abuse import abuse_watch_sensor
 from tenantguard.sensors.dataset_watch import dataset_watch_sensor
 from tenantguard.sensors.production_watch import production_watch_sensor
 from tenantguard.sensors.registry_watch import registry_watch_sensor
@@ -19,9 +22,11 @@ from tenantguard.sensors.tenant_sync import tenant_sync_sensor
 
 defs = Definitions(
     assets=[base_model, finetune_dataset, candidate_model, isolation_report, behavior_report, champion_model,
-            segmentation_report],
-    jobs=[base_job, tune_and_gate_job, evaluate_version_job, rollback_job, kill_switch_job, segmentation_job],
+            segmentation_report, abuse_alerts],
+    jobs=[base_job, tune_and_gate_job, evaluate_version_job, rollback_job, kill_switch_job, segmentation_job,
+          abuse_alerts_job],
     schedules=[segmentation_daily_schedule],
-    sensors=[tenant_sync_sensor, dataset_watch_sensor, registry_watch_sensor, production_watch_sensor],
+    sensors=[tenant_sync_sensor, dataset_watch_sensor, registry_watch_sensor, production_watch_sensor,
+             abuse_watch_sensor],
     resources={"tenantguard": TenantGuardResource()},
 )

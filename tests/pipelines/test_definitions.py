@@ -14,17 +14,20 @@ SEGMENTATION = {f"segmentation_report:{k}" for k in
                 ("rag_boundary", "memory_isolation", "tool_scope", "context_contamination")}
 LOCKED = {
     "assets": {"base_model", "finetune_dataset", "candidate_model", "isolation_report", "behavior_report",
-               "champion_model", "segmentation_report"},
+               "champion_model", "segmentation_report", "abuse_alerts"},
     "checks": {"finetune_dataset:dataset_valid", "finetune_dataset:dataset_drift", "base_model:base_isolation",
-               "isolation_report:cross_tenant_isolation", "behavior_report:behavioral_baseline", *SEGMENTATION},
+               "isolation_report:cross_tenant_isolation", "behavior_report:behavioral_baseline", *SEGMENTATION,
+               "abuse_alerts:no_open_abuse_alerts"},
     "blocking_checks": {"finetune_dataset:dataset_valid", "base_model:base_isolation",
                         "isolation_report:cross_tenant_isolation", "behavior_report:behavioral_baseline",
                         *SEGMENTATION},
     "per_tenant_assets": {"finetune_dataset", "candidate_model", "isolation_report", "behavior_report",
-                          "champion_model", "segmentation_report"},
-    "jobs": {"base_job", "tune_and_gate", "evaluate_version", "rollback", "kill_switch", "segmentation_job"},
+                          "champion_model", "segmentation_report", "abuse_alerts"},
+    "jobs": {"base_job", "tune_and_gate", "evaluate_version", "rollback", "kill_switch", "segmentation_job",
+             "abuse_alerts_job"},
     "schedules": {"segmentation_daily_schedule"},
-    "sensors": {"tenant_sync_sensor", "dataset_watch_sensor", "registry_watch_sensor", "production_watch_sensor"},
+    "sensors": {"tenant_sync_sensor", "dataset_watch_sensor", "registry_watch_sensor", "production_watch_sensor",
+                "abuse_watch_sensor"},
 }
 
 
