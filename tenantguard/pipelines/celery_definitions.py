@@ -6,17 +6,17 @@ UI work unchanged; each step of `tune_and_gate` (dataset, tune, isolation, behav
 celery task on the `dagster` queue. The broker and result backend come from the environment
 (DAGSTER_CELERY_BROKER_URL, DAGSTER_CELERY_BACKEND_URL), never from a file.
 
-`kill_switch` and `rollback` stay in process: a responder's kill switch must not wait for a worker fleet
-that may be down or saturated by a backfill.
+Jobs that name their own executor keep it: `kill_switch` and `rollback` should say
+`executor_def=in_process_executor` so a responder never waits for a worker fleet that may be down or
+saturated by a backfill (they cannot be re-pinned here: sensors target the same job objects).
 """
-from dagster import Definitions, in_process_executor
+from dagster import Definitions
 from dagster_celery import celery_executor
 
 from tenantguard.pipelines.definitions import defs as default_defs
 
 BROKER_ENV = "DAGSTER_CELERY_BROKER_URL"
 BACKEND_ENV = "DAGSTER_CELERY_BACKEND_URL"
-IN_PROCESS_JOBS = ("kill_switch", "rollback")
 
 tenant_fanout_executor = celery_executor.configured(
     {"broker": {"env": BROKER_ENV}, "backend": {"env": BACKEND_ENV},
@@ -25,13 +25,9 @@ tenant_fanout_executor = celery_executor.configured(
     name="tenant_fanout_executor")
 
 
-def _pin_in_process(job):
-    return job.with_executor_def(in_process_executor) if getattr(job, "name", None) in IN_PROCESS_JOBS else job
-
-
 defs = Definitions(
     assets=default_defs.assets, asset_checks=default_defs.asset_checks,
-    jobs=[_pin_in_process(j) for j in default_defs.jobs or []],
+    jobs=default_defs.jobs,
     sensors=default_defs.sensors, schedules=default_defs.schedules,
     resources=default_defs.resources, executor=tenant_fanout_executor,
 )
