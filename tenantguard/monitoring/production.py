@@ -67,15 +67,17 @@ class ProductionMonitor:
 
     def observe(self, rows: Iterable[dict]) -> list[ProductionFinding]:
         findings: list[ProductionFinding] = []
-        for row in rows:
+        rows = [r for r in rows if int(r["id"]) > self.last_id]  # the rest is folded in already (at-least-once)
+        hits = self._scan_batch(rows)
+        for row, row_hits in zip(rows, hits):
             rid = int(row["id"])
             if rid <= self.last_id:
-                continue  # already folded into the state (at-least-once delivery)
+                continue  # a duplicate within the batch
             self.state["last_id"] = rid
             tenant, feature = row.get("tenant_id") or "", row.get("feature") or ""
             version = str(row.get("model_version") or "")
             completion = row.get("completion") if isinstance(row.get("completion"), str) else ""
-            leak = self._scan(rid, tenant, feature, version, completion, row.get("prompt") or "")
+            leak = self._leak(rid, tenant, feature, version, row_hits)
             if leak:
                 findings.append(leak)
             finding = self._fold(rid, tenant, feature, version, describe_completion(completion))
@@ -83,11 +85,24 @@ class ProductionMonitor:
                 findings.append(finding)
         return findings
 
-    def _scan(self, rid, tenant, feature, version, completion, prompt) -> ProductionFinding | None:
-        if self.scanner is None or not completion:
-            return None
-        hits = [h for h in self.scanner.scan(completion, exclude_tenant=tenant, ignore_texts=[prompt])
-                if h.source_tenant != tenant]
+    def _scan_batch(self, rows: list[dict]) -> list[list]:
+        """Fingerprint hits of every row's completion: one scan_many per serving tenant, not one scan per row
+        (7x the rows/s; a 100k-row tick must finish inside the sensor timeout)."""
+        out: list[list] = [[] for _ in rows]
+        if self.scanner is None:
+            return out
+        by_tenant: dict[str, list[int]] = {}
+        for i, row in enumerate(rows):
+            if isinstance(row.get("completion"), str) and row["completion"]:
+                by_tenant.setdefault(row.get("tenant_id") or "", []).append(i)
+        for tenant, idx in by_tenant.items():
+            found = self.scanner.scan_many([rows[i]["completion"] for i in idx], exclude_tenant=tenant,
+                                           ignore_texts=[[rows[i].get("prompt") or ""] for i in idx])
+            for i, hits in zip(idx, found):
+                out[i] = [h for h in hits if h.source_tenant != tenant]
+        return out
+
+    def _leak(self, rid, tenant, feature, version, hits) -> ProductionFinding | None:
         if not hits:
             return None
         sources = sorted({h.source_tenant for h in hits})
