@@ -206,3 +206,15 @@ def test_a_long_deviation_rolls_back_one_step_not_one_step_per_window(home):
     stale = dict(requests[0].run_config["ops"]["rollback_op"]["config"], reason="a later window of v3")
     result = home.run(type(requests[0])(run_config={"ops": {"rollback_op": {"config": stale}}}, tags=requests[0].tags))
     assert result.success and home.champion() == "2"
+
+
+def test_the_batched_leak_scan_flags_exactly_the_rows_a_per_row_scan_flags(home):
+    from tenantguard.monitoring.production import ProductionMonitor
+
+    index = cached_index(home.settings, load_tenants(home.settings.tenants_file))
+    rows = [{**r, "id": i} for i, r in enumerate(home.rows, start=1)]
+    batched = [f.first_id for f in ProductionMonitor(scanner=index).observe(rows) if f.kind == "cross_tenant_leak"]
+    per_row = [r["id"] for r in rows
+               if [h for h in index.scan(r["completion"], exclude_tenant=r["tenant_id"], ignore_texts=[r["prompt"]])
+                   if h.source_tenant != r["tenant_id"]]]
+    assert batched == per_row and len(batched) == 1
