@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -22,6 +23,9 @@ BIN = Path(sys.executable).parent
 PG_HOST, PG_PORT, REDIS_PORT = "127.0.0.1", 5432, 6379
 RUN_KEY_TAG = "tenantguard/test_launch"
 RUN_SPECIFIC_TAGS = ("run_id", "_at")  # tag-name endings that differ between any two runs (ids, timestamps)
+# The isolation reason lists the tenants that had no prepared data yet when it ran: that depends on run order,
+# which concurrency changes (the verdict and the failed sources do not).
+NOT_YET_PREPARED = re.compile(r" \(not audited as sources, no prepared data: [^)]*\)")
 
 
 def reachable(port: int, host: str = PG_HOST) -> bool:
@@ -211,7 +215,7 @@ def snapshot(settings, instance, run_ids: dict[str, str]) -> dict:
         models = {}
         for f in t.features:
             name = model_name(f, t.id)
-            versions = {str(mv.version): {k: v for k, v in sorted(mv.tags.items())
+            versions = {str(mv.version): {k: NOT_YET_PREPARED.sub("", v) for k, v in sorted(mv.tags.items())
                                           if not k.endswith(RUN_SPECIFIC_TAGS)} for mv in reg.versions(name)}
             models[name] = {"versions": versions, "aliases": {a: reg.alias_version(name, a)
                                                                 for a in ("candidate", "champion")}}
