@@ -72,8 +72,8 @@ def dataset_prepare(tenant: str) -> None:
     from tenantguard.tenants import load_tenants, tenant_by_id
 
     s = settings()
-    t = tenant_by_id(load_tenants(s.tenants_file), tenant)
-    prepared = prepare_dataset(s, t)
+    everyone = load_tenants(s.tenants_file)
+    prepared = prepare_dataset(s, tenant_by_id(everyone, tenant), tenants=everyone)
     click.echo(f"train:   {prepared.train_path}")
     click.echo(f"holdout: {prepared.holdout_path}")
     click.echo(f"version {prepared.version}  digest {prepared.digest}  kept {prepared.kept}  "

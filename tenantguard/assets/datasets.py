@@ -27,7 +27,7 @@ def finetune_dataset(context: AssetExecutionContext, tenantguard: TenantGuardRes
             previous = load_prepared(s, tenant.id)
         except TenantGuardError:
             previous = None
-        prepared = prepare_dataset(s, tenant)
+        prepared = prepare_dataset(s, tenant, tenants=tenantguard.tenants())
         _log_to_mlflow(tenantguard, prepared)
     except TenantGuardError as exc:
         raise Failure(description=str(exc)) from None
@@ -35,7 +35,7 @@ def finetune_dataset(context: AssetExecutionContext, tenantguard: TenantGuardRes
     foreign = prepared.foreign_tenant_lines
     passed = prepared.rejected_share <= limit and not foreign
     reason = ("ok" if passed else
-              f"{len(foreign)} record(s) claim another tenant (lines {foreign[:10]})" if foreign else
+              f"{len(foreign)} record(s) claim another tenant or carry its data (lines {foreign[:10]})" if foreign else
               f"rejected share {prepared.rejected_share:.2%} exceeds limit {limit:.2%}")
     check = AssetCheckResult(
         check_name="dataset_valid", passed=passed, severity=AssetCheckSeverity.ERROR,

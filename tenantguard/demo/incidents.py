@@ -107,7 +107,7 @@ def production(settings: Settings, instance, defs, tenants, cast: Cast, *, seed:
          f"{decision.fallback.mode if decision.fallback else None}")
     if decision.killed:
         out.append(f"{leak_tenant.id}: kill switch #{decision.switch_id} engaged ({decision.reason or ''})"[:200])
-    out += _abuse(settings, echo)
+    out += _abuse(settings, instance, defs, echo)
     return out
 
 
@@ -117,13 +117,25 @@ def _abuse_traffic(tenants, seed: int) -> list[dict]:
     return generate_traffic(3000, tenants={t.id: t.system_prompt for t in tenants}, seed=seed).rows
 
 
-def _abuse(settings: Settings, echo: Echo) -> list[str]:
-    from tenantguard.monitoring.scan import scan_log
+def _abuse(settings: Settings, instance, defs, echo: Echo) -> list[str]:
+    """abuse_watch_sensor over the same log: alerts per tenant, kill switches and rollbacks by policy."""
+    from tenantguard.monitoring.alerts import AlertStore
+    from tenantguard.sensors.abuse import abuse_watch_sensor
 
-    echo("[6] API-abuse detectors over the same inference log")
-    result = scan_log(settings, after_id=0)
-    for a in result.alerts:
-        echo(f"    {a.kind:<20} tenant={a.tenant_id:<18} key={a.api_key or '-':<24} score={a.score:.2f} "
-             f"(threshold {a.threshold:.2f})")
-    return [f"{a.tenant_id}: abuse alert {a.kind} on key {a.api_key or '-'} -> {a.action or 'alert'}"
-            for a in result.alerts]
+    echo("[6] abuse_watch_sensor: API-abuse detectors over the same inference log")
+    cursor_file = settings.home / "monitoring" / "demo-abuse-cursor.json"
+    cursor = cursor_file.read_text() if cursor_file.exists() else None
+    requests, cursor, skip = _sensor(abuse_watch_sensor, instance, cursor)
+    cursor_file.write_text(cursor or "")
+    out = []
+    for rr in requests:
+        job = defs.resolve_job_def(rr.job_name)
+        res = execute(job, instance, settings, run_config=rr.run_config or None, tags=rr.tags,
+                      partition_key=rr.partition_key)
+        what = (f"abuse_alerts for {rr.partition_key}" if rr.partition_key
+                else f"rollback for {rr.tags.get('tenantguard/tenant')}")
+        echo(f"    {what:<34} {_outcome(res)}")
+    for a in AlertStore(settings.inference_log_url).list():
+        out.append(f"{a['tenant_id']}: abuse alert {a['kind']} (key {a.get('api_key') or '-'}, score "
+                   f"{a['score']:.2f} >= {a['threshold']:.2f}) -> {a.get('action')}")
+    return out

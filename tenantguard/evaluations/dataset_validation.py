@@ -30,6 +30,7 @@ class ValidationResult:
     rejected: list[Rejected]
     foreign_tenant_lines: list[int] = field(default_factory=list)  # lines claiming another tenant
     expectations: dict[str, bool] = field(default_factory=dict)  # GX expectation -> success
+    kept_lines: list[int] = field(default_factory=list)  # source line of each kept record
 
     @property
     def total(self) -> int:
@@ -75,7 +76,7 @@ def validate_lines(lines: Iterable[str], tenant_id: str, *, max_line_bytes: int,
         rec["_line"], rec["_raw"] = n, line
         parsed.append(rec)
     failing, expectations = _gx_failures(parsed, tenant_id, max_field_chars)
-    kept, foreign = [], []
+    kept, kept_lines, foreign = [], [], []
     for rec in parsed:
         reasons = failing.get(rec["_line"])
         if reasons:
@@ -84,9 +85,10 @@ def validate_lines(lines: Iterable[str], tenant_id: str, *, max_line_bytes: int,
                 foreign.append(rec["_line"])
         else:
             kept.append({f: rec[f] for f in FIELDS})
+            kept_lines.append(rec["_line"])
     rejected.sort(key=lambda r: r.line)
     return ValidationResult(kept=kept, rejected=rejected, foreign_tenant_lines=sorted(foreign),
-                            expectations=expectations)
+                            expectations=expectations, kept_lines=kept_lines)
 
 
 _REASONS = {

@@ -61,3 +61,19 @@ def cached_index(settings: Settings, tenants: Sequence[Tenant]):
         old.unlink()
     index.save(path)
     return index
+
+
+def record_index(settings: Settings, tenants: Sequence[Tenant], *, with_base: bool = True):
+    """Normalized-record index of every tenant's prepared data (canaries excluded) and the base corpus."""
+    from tenantguard.evaluations.canaries import is_canary_record
+    from tenantguard.evaluations.isolation import record_text
+    from tenantguard.evaluations.overlap import RecordIndex
+    from tenantguard.models.training import read_base_corpus
+
+    index = RecordIndex()
+    corpora, _ = tenant_corpora(settings, tenants)
+    for c in corpora:
+        index.add(c.tenant_id, [record_text(r) for r in (*c.train, *c.holdout) if not is_canary_record(r)])
+    if with_base and settings.base_corpus_path.exists():
+        index.add_base(read_base_corpus(settings))
+    return index

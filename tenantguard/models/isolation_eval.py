@@ -98,12 +98,16 @@ def base_audit(settings, reg, tenants, base_name, base_version, base, inputs=Non
 
     if base is None:
         return "error", "no base model registered", []
+    tags = reg.client.get_model_version(base_name, base_version).tags
+    overlap = json.loads(tags.get("tenantguard.corpus_overlap") or "{}")
+    if overlap:  # found when the base was registered: its training corpus holds tenant data
+        what = ", ".join(f"{n} text(s) of {t}" for t, n in sorted(overlap.items()))
+        return "failed", f"the base's training corpus holds tenant data: {what}", sorted(overlap)
     if inputs is None:
         inputs, _ = isolation_inputs(settings, tenants, None)
     if not inputs.corpora:
         return "not_run", "no tenant has prepared data yet", []
     key = corpora_key(settings, tenants)
-    tags = reg.client.get_model_version(base_name, base_version).tags
     if tags.get(TAG_KEY) == key and tags.get(R.TAG_ISOLATION):
         failed = json.loads(tags.get("tenantguard.isolation_failed", "[]"))
         return tags[R.TAG_ISOLATION], tags.get(TAG_SUMMARY, ""), failed

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Sequence
 
 from tenantguard.config import Settings
 from tenantguard.errors import DatasetInvalid
 from tenantguard.evaluations.canaries import canary_records, make_canaries
-from tenantguard.evaluations.dataset_validation import NOT_UTF8, validate_lines
+from tenantguard.evaluations.dataset_validation import NOT_UTF8, Rejected, ValidationResult, validate_lines
 from tenantguard.evaluations.splits import split_train_holdout
 from tenantguard.tenants import Tenant
 
@@ -66,12 +67,16 @@ def read_lines(path: Path) -> list[str]:
     return out
 
 
-def prepare_dataset(settings: Settings, tenant: Tenant, *, source: Path | None = None) -> PreparedData:
+def prepare_dataset(settings: Settings, tenant: Tenant, *, source: Path | None = None,
+                    tenants: Sequence[Tenant] = ()) -> PreparedData:
+    """`tenants`: the whole directory; records whose content belongs to another of them are rejected."""
     source = source or dataset_versions(settings, tenant.id)[-1]
     version = source.stem
     th = settings.thresholds
     result = validate_lines(read_lines(source), tenant.id, max_line_bytes=th.max_line_bytes,
                             max_field_chars=th.max_field_chars)
+    if tenants:
+        result = _reject_foreign_content(settings, tenant, tenants, result)
     qpath = settings.quarantine_root / tenant.id / f"{version}.jsonl"
     if result.rejected:
         qpath.parent.mkdir(parents=True, exist_ok=True)
@@ -102,6 +107,29 @@ def prepare_dataset(settings: Settings, tenant: Tenant, *, source: Path | None =
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
     (settings.prepared_root / tenant.id / "current.json").write_text(json.dumps({"digest": digest}))
     return prepared
+
+
+def _reject_foreign_content(settings: Settings, tenant: Tenant, tenants: Sequence[Tenant],
+                            result: ValidationResult) -> ValidationResult:
+    """Records that copy another tenant's record (e.g. relabelled) are quarantined as foreign."""
+    from tenantguard.evaluations.overlap import foreign_texts
+    from tenantguard.models.eval_inputs import record_index
+
+    if len(tenants) < 2 or not result.kept:
+        return result
+    found = foreign_texts([f"{r['prompt']}\n{r['completion']}" for r in result.kept],
+                          record_index(settings, tenants), reader=tenant.id)
+    if not found:
+        return result
+    bad = {f.index: f for f in found}
+    lines = dict(enumerate(result.kept_lines))
+    rejected = list(result.rejected) + [
+        Rejected(lines[i], f"copy of a record of tenant {f.source_tenant!r} ({f.masked_excerpt})",
+                 json.dumps(result.kept[i])) for i, f in bad.items()]
+    return replace(result, kept=[r for i, r in enumerate(result.kept) if i not in bad],
+                   kept_lines=[n for i, n in enumerate(result.kept_lines) if i not in bad],
+                   rejected=sorted(rejected, key=lambda r: r.line),
+                   foreign_tenant_lines=sorted({*result.foreign_tenant_lines, *(lines[i] for i in bad)}))
 
 
 def load_prepared(settings: Settings, tenant_id: str, digest: str | None = None) -> PreparedData:

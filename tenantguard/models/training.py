@@ -13,6 +13,8 @@ from tenantguard.errors import DatasetInvalid, TenantGuardError
 from tenantguard.models import registry as R
 from tenantguard.models.prepare import PreparedData
 
+TAG_CORPUS_OVERLAP = "tenantguard.corpus_overlap"  # {tenant: texts of its data in the base corpus}
+
 
 @dataclass(frozen=True)
 class Registered:
@@ -74,6 +76,8 @@ def register_base(settings: Settings, reg: R.Registry, feature: str, tenants=())
             info = log_ngram_model(lm)
         existing = reg.register(name, info.model_uri, run.info.run_id, {**tags, R.TAG_STATUS: "candidate"})
     version = str(existing.version)
+    if not reused:
+        _tag_corpus_overlap(settings, reg, tenants, name, version, texts)
     verdict, summary = _audit_base_version(settings, reg, tenants, name, version)
     if verdict in ("passed", "not_run"):
         reg.point_alias(name, "champion", version)
@@ -82,6 +86,18 @@ def register_base(settings: Settings, reg: R.Registry, feature: str, tenants=())
         reg.tag_version(name, version, {R.TAG_STATUS: "rejected"})
     reg_out = Registered(name, version, existing.run_id, reused, digest)
     return BaseOutcome(reg_out, reg.alias_version(name, "champion"), verdict, summary)
+
+
+def _tag_corpus_overlap(settings, reg, tenants, name, version, texts) -> None:
+    """Record on the version which tenants' data its training corpus holds (sticky: the corpus is fixed)."""
+    from tenantguard.evaluations.overlap import foreign_texts
+    from tenantguard.models.eval_inputs import record_index
+
+    found = foreign_texts(texts, record_index(settings, tenants, with_base=False)) if tenants else []
+    counts: dict[str, int] = {}
+    for f in found:
+        counts[f.source_tenant] = counts.get(f.source_tenant, 0) + 1
+    reg.tag_version(name, version, {TAG_CORPUS_OVERLAP: json.dumps(counts, sort_keys=True)})
 
 
 def _audit_base_version(settings, reg, tenants, name, version) -> tuple[str, str]:
