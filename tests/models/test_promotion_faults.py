@@ -25,6 +25,7 @@ from tenantguard.models.tuner import log_ngram_model, train_base
 from tenantguard.pipelines.definitions import defs
 from tenantguard.sensors.tenant_sync import sync_partitions
 
+pytestmark = pytest.mark.slow
 FEATURE = "support-assistant"
 CLEARED = ("MLFLOW_TRACKING_URI", "TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS", "TENANTGUARD_KILLSWITCH_URL",
            "TENANTGUARD_INFERENCE_LOG_URL", "DAGSTER_HOME")

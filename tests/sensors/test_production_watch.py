@@ -28,6 +28,7 @@ from tenantguard.sensors.production_watch import production_watch_sensor
 from tenantguard.sensors.tenant_sync import sync_partitions
 from tenantguard.tenants import load_tenants
 
+pytestmark = pytest.mark.slow
 FEATURE = "support-assistant"
 SECRET = "production-watch-secret"
 CLEARED = ("MLFLOW_TRACKING_URI", "TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS", "TENANTGUARD_KILLSWITCH_URL",
