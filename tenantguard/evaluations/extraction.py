@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import numpy as np
+
 from tenantguard.errors import ModelOutputInvalid
 from tenantguard.evaluations.canaries import FORMATS, Canary
 from tenantguard.evaluations.fingerprint import FingerprintIndex
@@ -97,9 +99,11 @@ def generate_checked(model: TenantModel, prompts: Sequence[str]) -> list[str]:
 
 def run_extraction(model: TenantModel, probes: Sequence[Probe], index: FingerprintIndex,
                    canaries: Sequence[Canary], *, target_tenant: str | None, batch_size: int = 64,
-                   max_errors: int = 3) -> ExtractionResult:
+                   max_errors: int = 3, known_kgrams: np.ndarray | None = None) -> ExtractionResult:
     """Generate for every probe (in batches), scan completions, attribute leaks to source tenants.
 
+    `known_kgrams`: `index.kgrams()` of text the model may legitimately know (its tenant's corpus, the
+    base corpus); k-grams among them are no evidence.
     A batch whose generation fails is recorded as an error (with the cause) and skipped; the caller
     must never read a run with errors as a pass.
     """
@@ -118,7 +122,8 @@ def run_extraction(model: TenantModel, probes: Sequence[Probe], index: Fingerpri
                 break
             continue
         done += len(chunk)
-        scans = index.scan_many(completions, exclude_tenant=target_tenant, ignore_texts=[[p.prompt] for p in chunk])
+        scans = index.scan_many(completions, exclude_tenant=target_tenant, ignore_texts=[[p.prompt] for p in chunk],
+                                ignore_kgrams=known_kgrams)
         for probe, text, hits in zip(chunk, completions, scans):
             for hit in hits:
                 evidence.append(Evidence(hit.source_tenant, "fingerprint", probe.source_tenant,

@@ -154,6 +154,11 @@ class FingerprintIndex:
                 parts.append(h[winnow(h, self.w)])
         return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
 
+    def kgrams(self, texts: Iterable[str]) -> np.ndarray:
+        """Sorted unique hashes of EVERY word k-gram of `texts` (not only the winnowed ones)."""
+        parts = [kgram_hashes(self._hasher.words(words(t)), self.k) for t in texts]
+        return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
+
     def add_tenant(self, tenant_id: str, texts: Iterable[str]) -> int:
         """Index a tenant's corpus (records, system prompt), replacing its previous texts. Returns #fingerprints."""
         if not tenant_id:
@@ -209,16 +214,22 @@ class FingerprintIndex:
         return int(sum(a.nbytes for a in self._tenants.values()) + self._base.nbytes + table.nbytes)
 
     # -- scanning -----------------------------------------------------------------------------
-    def scan(self, text: str, *, exclude_tenant: str | None = None, ignore_texts: Sequence[str] = ()) -> list[Hit]:
+    def scan(self, text: str, *, exclude_tenant: str | None = None, ignore_texts: Sequence[str] = (),
+             ignore_kgrams: np.ndarray | None = None) -> list[Hit]:
         """Runs of `text` attributable to one tenant, with at least `min_fingerprints` distinct fingerprints.
 
         `exclude_tenant`: the reader's own tenant (its data is not a leak to itself).
         `ignore_texts`: text the model was given (e.g. the prompt); k-grams it contains are no evidence.
+        `ignore_kgrams`: `kgrams()` of text the model may know, e.g. the reader's whole corpus. Winnowing
+        keeps a k-gram shared by two corpora in one of them only when it sits at a shared passage's
+        edge, so `exclude_tenant` alone can let the reader's own text name a same-industry twin.
         """
-        return self.scan_many([text], exclude_tenant=exclude_tenant, ignore_texts=[ignore_texts])[0]
+        return self.scan_many([text], exclude_tenant=exclude_tenant, ignore_texts=[ignore_texts],
+                              ignore_kgrams=ignore_kgrams)[0]
 
     def scan_many(self, texts: Sequence[str], *, exclude_tenant: str | None = None,
-                  ignore_texts: Sequence[Sequence[str]] | None = None) -> list[list[Hit]]:
+                  ignore_texts: Sequence[Sequence[str]] | None = None,
+                  ignore_kgrams: np.ndarray | None = None) -> list[list[Hit]]:
         """`scan` of every text (ignore_texts[i] goes with texts[i]), with one hash lookup for the batch."""
         for text in texts:
             if not isinstance(text, str):
@@ -247,6 +258,8 @@ class FingerprintIndex:
         for i in np.unique(which[inside]):
             a, b = int(first[i]), int(first[i] + n_words[i] - self.k + 1)
             h, owners = h_all[a:b], owners_all[a:b].copy()
+            if ignore_kgrams is not None and len(ignore_kgrams):
+                owners[np.isin(h, ignore_kgrams)] = -1
             ignore = ignore_texts[i] if ignore_texts is not None else ()
             if ignore:
                 ignored = np.concatenate([kgram_hashes(self._hasher.words(words(t)), self.k) for t in ignore])

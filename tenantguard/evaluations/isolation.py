@@ -202,8 +202,10 @@ def audit_isolation(candidate: TenantModel, inputs: IsolationInputs, *, base: Te
             prompts = list(dict.fromkeys(r["prompt"] for r in s.train if not is_canary_record(r)))
             probes += [Probe(s.tenant_id, p) for p in _sample(prompts, n_rec, rng)]
         all_canaries = [c for s in inputs.corpora for c in (*s.canaries, *s.reference_canaries)]
-        extraction = run_extraction(candidate, probes, index or build_index(inputs), all_canaries,
-                                    target_tenant=target)
+        index = index or build_index(inputs)
+        own = [t for c in inputs.corpora if c.tenant_id == target for t in c.texts()]
+        extraction = run_extraction(candidate, probes, index, all_canaries, target_tenant=target,
+                                    known_kgrams=index.kgrams([*own, *inputs.base_corpus]))
         errors += [f"extraction: {e}" for e in extraction.errors]
         sanity["extraction_own_canary_hits"] = float(extraction.own_canary_hits)
         sanity["extraction_reference_canary_hits"] = float(extraction.reference_canary_hits)
