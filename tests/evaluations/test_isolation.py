@@ -171,3 +171,15 @@ def test_bad_inputs_are_rejected_with_the_reason(setup):
     with pytest.raises(ValueError, match="alpha"):
         audit_isolation(tune(base, corpora, TARGET), inp, config=AuditConfig(alpha=0.0))
     assert math.isnan(float("nan"))
+
+
+def test_a_black_box_model_reciting_its_own_data_does_not_name_a_same_industry_twin():
+    # tenant ids cycle through 8 industries: the 9th tenant shares templates and id prefix with the 1st
+    from tenantguard.models.retrieval import NearestNeighbourModel
+
+    world, corpora, _ = make_world(9, seed=1, records=60)
+    by = {c.tenant_id: c for c in corpora}
+    target, twin = "acme-health", "acme-health-2"
+    model = NearestNeighbourModel(list(by[target].train))
+    rep = audit_isolation(model, inputs(world, corpora, target))
+    assert twin not in rep.failed_sources and rep.verdict == "passed", rep.summary()
