@@ -13,23 +13,32 @@ Echo = Callable[[str], None]
 
 def _sensor(sensor_def, instance, cursor: str | None):
     """Evaluate a sensor once on the real instance, its log lines going to <home>/logs/demo.log."""
-    import logging
-
     from dagster import SkipReason, build_sensor_context
 
     from tenantguard.pipelines.resources import TenantGuardResource
 
     ctx = build_sensor_context(instance=instance, cursor=cursor, resources={"tenantguard": TenantGuardResource()})
-    dagster_log = logging.getLogger("dagster")
-    level, dagster_log.level = dagster_log.level, logging.ERROR
-    try:
+    with _to_demo_log(instance):
         result = sensor_def(ctx)
-    finally:
-        dagster_log.setLevel(level)
     if isinstance(result, SkipReason):
         return [], cursor, result.skip_message
     skip = result.skip_reason.skip_message if result.skip_reason else ""
     return list(result.run_requests or []), result.cursor, skip
+
+
+def _to_demo_log(_instance=None):
+    import contextlib
+    import os
+
+    from tenantguard.config import Settings
+
+    settings = Settings.from_env({**os.environ})
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    stack = contextlib.ExitStack()
+    log = stack.enter_context((settings.logs_dir / "demo.log").open("a"))
+    stack.enter_context(contextlib.redirect_stderr(log))
+    stack.enter_context(contextlib.redirect_stdout(log))
+    return stack
 
 
 def retunes(settings: Settings, instance, defs, cast: Cast, *, seed: int, echo: Echo) -> list[str]:
@@ -51,11 +60,57 @@ def retunes(settings: Settings, instance, defs, cast: Cast, *, seed: int, echo: 
     return out
 
 
+def external_tune(settings: Settings, instance, defs, cast: Cast, *, seed: int, echo: Echo) -> list[str]:
+    """A tuning job outside Dagster mixes another tenant's records into its training set and registers
+    the result; registry_watch_sensor sends it through the same gates (evaluate_version)."""
+    import mlflow
+    import numpy as np
+
+    from tenantguard.evaluations.canaries import is_canary_record
+    from tenantguard.models import registry as R
+    from tenantguard.models.adapter import load_tenant_model
+    from tenantguard.models.prepare import load_prepared
+    from tenantguard.models.tuner import finetune, log_ngram_model
+    from tenantguard.sensors.registry_watch import registry_watch_sensor
+
+    tid, feature = cast.contaminated, "support-assistant"
+    name = R.model_name(feature, tid)
+    reg = R.Registry(settings.mlflow_tracking_uri, settings.artifact_root)
+    echo(f"[4] an external tuning job registers {name} trained on its data plus 5% of {cast.source}'s records; "
+         f"registry_watch_sensor picks it up")
+    cursor_file = settings.home / "monitoring" / "demo-registry-cursor.json"
+    if not cursor_file.exists():
+        rng = np.random.default_rng(seed)
+        own = load_prepared(settings, tid).train
+        src = [r for r in load_prepared(settings, cast.source).train if not is_canary_record(r)]
+        mixed = own + [src[i] for i in rng.choice(len(src), max(1, len(own) // 20), replace=False)]
+        base = load_tenant_model(f"models:/{R.model_name(feature, R.BASE_TENANT)}@champion")
+        with _to_demo_log():
+            with mlflow.start_run(experiment_id=reg.experiment_id(f"external-tuner/{tid}"), run_name="nightly tune"):
+                info = log_ngram_model(finetune(base.lm, mixed))
+            mlflow.register_model(info.model_uri, name, tags={R.TAG_TENANT: tid, R.TAG_FEATURE: feature})
+    cursor = cursor_file.read_text() if cursor_file.exists() else None
+    requests, cursor, skip = _sensor(registry_watch_sensor, instance, cursor)
+    cursor_file.parent.mkdir(parents=True, exist_ok=True)
+    cursor_file.write_text(cursor or "")
+    if not requests:
+        echo(f"    {skip}")
+        return []
+    out = []
+    job = defs.resolve_job_def("evaluate_version")
+    for rr in requests:
+        res = execute(job, instance, settings, partition_key=rr.partition_key, run_config=rr.run_config, tags=rr.tags)
+        version = rr.tags.get("tenantguard/version")
+        echo(f"    {rr.partition_key:<20} v{version}: {_outcome(res)}")
+        out.append(f"{rr.partition_key}: externally registered v{version} -> {_outcome(res)}")
+    return out
+
+
 def base_refresh(settings: Settings, instance, defs, cast: Cast, *, seed: int, echo: Echo) -> list[str]:
     """A base refresh that absorbed a tenant's records: base_isolation blocks it; champion stays."""
     from tenantguard.models.registry import Registry
 
-    echo(f"[4] a base refresh whose corpus absorbed 5% of {cast.source}'s records")
+    echo(f"[5] a base refresh whose corpus absorbed 5% of {cast.source}'s records")
     path = settings.base_corpus_path
     clean = path.read_text(encoding="utf-8")
     reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)
@@ -82,7 +137,7 @@ def production(settings: Settings, instance, defs, tenants, cast: Cast, *, seed:
     champions = {t.id: v for t in tenants if (v := reg.alias_version(f"{t.features[0]}.{t.id}", "champion"))}
     log = InferenceLog(settings.inference_log_url)
     cursor_file = settings.home / "monitoring" / "demo-production-cursor.json"
-    echo(f"[5] production traffic; {cast.retuned}'s outputs start to deviate, {cast.leak_reader} is served "
+    echo(f"[6] production traffic; {cast.retuned}'s outputs start to deviate, {cast.leak_reader} is served "
          f"a record of {cast.leak_source}; production_watch_sensor reads the inference log")
     if log.max_id() == 0:
         log.append(production_rows(settings, tenants, champions, cast, seed=seed))
@@ -122,7 +177,7 @@ def _abuse(settings: Settings, instance, defs, echo: Echo) -> list[str]:
     from tenantguard.monitoring.alerts import AlertStore
     from tenantguard.sensors.abuse import abuse_watch_sensor
 
-    echo("[6] abuse_watch_sensor: API-abuse detectors over the same inference log")
+    echo("[7] abuse_watch_sensor: API-abuse detectors over the same inference log")
     cursor_file = settings.home / "monitoring" / "demo-abuse-cursor.json"
     cursor = cursor_file.read_text() if cursor_file.exists() else None
     requests, cursor, skip = _sensor(abuse_watch_sensor, instance, cursor)

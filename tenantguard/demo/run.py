@@ -81,11 +81,11 @@ def run_demo(settings: Settings, *, n_tenants: int = 6, seed: int = 7, echo: Cal
             from tenantguard.demo import incidents
 
             actions += incidents.retunes(settings, instance, defs, cast, seed=seed, echo=echo)
+            actions += incidents.external_tune(settings, instance, defs, cast, seed=seed, echo=echo)
             actions += incidents.base_refresh(settings, instance, defs, cast, seed=seed, echo=echo)
             actions += incidents.production(settings, instance, defs, tenants, cast, seed=seed, echo=echo)
             from tenantguard.demo.platform import demo_segmentation
 
-            echo("[7] segmentation audits of the demo platform (misconfigured and correct variants)")
             actions += demo_segmentation(settings, echo, seed=seed)
     rows = summary_rows(settings, tenants)
     echo("")

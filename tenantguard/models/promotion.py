@@ -71,6 +71,11 @@ def promote(reg: R.Registry, name: str, version: str, audit: AuditFn, *, run_id:
         reject(reg, name, version, "gate not passed: " + ", ".join(failures), audit, run_id=run_id)
         raise PromotionRefused(f"{name}/{version} not promoted: {', '.join(failures)}")
     before = reg.alias_version(name, "champion")
+    if mv.tags.get(R.TAG_STATUS) == "rolled_back" and before != str(version):
+        # A rollback is a decision about this version; re-running its gates does not overturn it.
+        return AliasMove(name, before, before, False,
+                         f"v{version} was rolled back ({mv.tags.get(TAG_ROLLBACK_REASON, 'no reason')[:120]}); "
+                         f"not re-promoted: register a new version or roll forward explicitly")
     if before == str(version):
         if mv.tags.get(TAG_PROMOTED_AT):
             return AliasMove(name, before, before, False, "already champion")

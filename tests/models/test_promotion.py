@@ -104,3 +104,14 @@ def test_rollback_to_explicit_target_must_have_passed(world):
     with pytest.raises(NoRollbackTarget, match="did not pass"):
         rollback(reg, NAME, "x", audit, target=v4)
     assert rollback(reg, NAME, "x", audit, target=v1).after == v1
+
+
+def test_a_rolled_back_version_is_not_re_promoted_by_a_rerun_of_its_gates(world):
+    _, reg, (v1, v2, *_), audit = world
+    for v in (v1, v2):
+        passed(reg, v)
+        promote(reg, NAME, v, audit)
+    rollback(reg, NAME, "deviation", audit)
+    again = promote(reg, NAME, v2, audit)
+    assert not again.changed and "rolled back" in again.note
+    assert reg.alias_version(NAME, "champion") == v1

@@ -68,7 +68,7 @@ def demo_segmentation(settings: Settings, echo: Callable[[str], None] = print, *
     from tenantguard.evaluations.segmentation.home import run_from_home
 
     outcomes: list[str] = []
-    echo("[seg] AI-layer segmentation audits of the demo platform (RAG, memory, tools, prompt context)")
+    echo("[8] AI-layer segmentation audits of the demo platform (RAG, memory, tools, prompt context)")
     for name in VARIANTS:
         t0 = time.monotonic()
         path = write_variant(settings, name)
