@@ -60,6 +60,7 @@ def main() -> None:
     cfg = AuditConfig(null_size=1000, n_boot=100)
     results = {m: {x: [0, 0, 0] for x in RATES} for m in ("ngram", "nn-retrieval")}  # [detected/fp, errors, n]
     split = {m: {x: {True: [0, 0], False: [0, 0]} for x in RATES} for m in results}  # twin? -> [hit, n]
+    by_src = {m: {x: {True: [0, 0], False: [0, 0]} for x in RATES} for m in results}  # i has a twin? -> [hit, n]
     fp_sources = {m: [] for m in results}  # (target, wrongly failed source, twin of target?)
     twin = lambda a, b: ids.index(a) % 8 == ids.index(b) % 8  # noqa: E731 (demo.world's 8 industries)
     t0 = time.perf_counter()
@@ -84,6 +85,8 @@ def main() -> None:
                 cell[0] += hit
                 sp = split[name][x][twin(i, j)]
                 sp[0], sp[1] = sp[0] + hit, sp[1] + 1
+                bs = by_src[name][x][any(twin(i, t) for t in ids if t != i)]
+                bs[0], bs[1] = bs[0] + hit, bs[1] + 1
                 if x == 0:
                     fp_sources[name] += [(j, s, twin(s, j)) for s in rep.failed_sources]
         print(f"trial {trial + 1}/{trials} done ({time.perf_counter() - t0:.0f} s)", flush=True)
@@ -103,6 +106,9 @@ def main() -> None:
         cells = [f"{split[name][x][False][0]}/{split[name][x][False][1]} | {split[name][x][True][0]}/"
                  f"{split[name][x][True][1]}" for x in RATES]
         print(f"{name:<14}" + "".join(f"{c:>14}" for c in cells))
+        cells = [f"{by_src[name][x][False][0]}/{by_src[name][x][False][1]} | {by_src[name][x][True][0]}/"
+                 f"{by_src[name][x][True][1]}" for x in RATES]
+        print(f"{'  by source i':<14}" + "".join(f"{c:>14}" for c in cells) + "   (i without | with a twin in the world)")
         wrong = fp_sources[name]
         if wrong:
             print(f"  x=0 wrongly failed sources: {len(wrong)}, of which twins of the target: "
