@@ -31,7 +31,8 @@ class Registry:
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         self.tracking_uri = tracking_uri
-        self.artifact_root = artifact_root if tracking_uri.startswith("sqlite:") else None
+        # A tracking server decides where artifacts go; a database store (SQLite, PostgreSQL) needs the home's.
+        self.artifact_root = None if tracking_uri.startswith(("http:", "https:", "databricks")) else artifact_root
         self._client = None
 
     @property
@@ -120,13 +121,17 @@ class Registry:
         for k, v in tags.items():
             self._write(f"tag {name}/{version} {k}", self.client.set_model_version_tag, name, str(version), k, v)
 
-    def _write(self, what: str, fn, *args) -> None:
+    def _write(self, what: str, fn, *args, _retry: bool = True) -> None:
         """A registry write; a store that refuses it fails with one line naming the store and the write."""
         from mlflow.exceptions import MlflowException
 
         try:
             fn(*args)
         except MlflowException as exc:
+            if _retry and any(m in str(exc) for m in ("UniqueViolation", "UNIQUE constraint failed")):
+                # A concurrent writer (a parallel step on a distributed executor) inserted the same key
+                # first; the second attempt is an update.
+                return self._write(what, fn, *args, _retry=False)
             first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
             raise MlflowUnavailable(f"MLflow store {self.tracking_uri} refused to {what} ({first}); "
                                     f"nothing after it was written, rerun when the store accepts writes") from None

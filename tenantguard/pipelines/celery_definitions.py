@@ -6,14 +6,13 @@ UI work unchanged; each step of `tune_and_gate` (dataset, tune, isolation, behav
 celery task on the `dagster` queue. The broker and result backend come from the environment
 (DAGSTER_CELERY_BROKER_URL, DAGSTER_CELERY_BACKEND_URL), never from a file.
 
-Jobs that name their own executor keep it: `kill_switch` and `rollback` should say
-`executor_def=in_process_executor` so a responder never waits for a worker fleet that may be down or
-saturated by a backfill (they cannot be re-pinned here: sensors target the same job objects).
+Jobs that name their own executor keep it: `kill_switch` and `rollback` run in process, so a
+responder never waits for a worker fleet that may be down or saturated by a backfill.
 """
 from dagster import Definitions
 from dagster_celery import celery_executor
 
-from tenantguard.pipelines.definitions import defs as default_defs
+from tenantguard.pipelines import definitions as _default  # module, not its `defs`: one Definitions here
 
 BROKER_ENV = "DAGSTER_CELERY_BROKER_URL"
 BACKEND_ENV = "DAGSTER_CELERY_BACKEND_URL"
@@ -26,10 +25,10 @@ tenant_fanout_executor = celery_executor.configured(
 
 
 defs = Definitions(
-    assets=default_defs.assets, asset_checks=default_defs.asset_checks,
-    jobs=default_defs.jobs,
-    sensors=default_defs.sensors, schedules=default_defs.schedules,
-    resources=default_defs.resources, executor=tenant_fanout_executor,
+    assets=_default.defs.assets, asset_checks=_default.defs.asset_checks,
+    jobs=_default.defs.jobs,
+    sensors=_default.defs.sensors, schedules=_default.defs.schedules,
+    resources=_default.defs.resources, executor=tenant_fanout_executor,
 )
 
 

@@ -1,7 +1,7 @@
 """The `kill_switch` job: engage or release a kill switch from Dagster (UI, sensors), audited with the run id."""
 from typing import Any, Optional
 
-from dagster import Config, Failure, OpExecutionContext, job, op
+from dagster import Config, Failure, OpExecutionContext, in_process_executor, job, op
 
 from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
@@ -75,7 +75,9 @@ def kill_switch_op(context: OpExecutionContext, config: KillSwitchConfig, tenant
     return {"switch_id": sw.id, "state": sw.state, "changed": result.changed, "audit_seq": result.audit_seq}
 
 
-@job(name="kill_switch", description="Engage or release a kill switch (config: scope, state, reason, incident_id, "
+# In process everywhere: an incident action must not wait on a busy worker fleet.
+@job(executor_def=in_process_executor, name="kill_switch",
+     description="Engage or release a kill switch (config: scope, state, reason, incident_id, "
                                      "fallback).")
 def kill_switch_job():
     kill_switch_op()

@@ -1,7 +1,7 @@
 """The `rollback` job: same semantics as `tenantguard rollback` (pick, preview, re-point, tag, audit)."""
 from typing import Optional
 
-from dagster import Config, Failure, OpExecutionContext, job, op
+from dagster import Config, Failure, OpExecutionContext, in_process_executor, job, op
 
 from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
@@ -35,6 +35,8 @@ def rollback_op(context: OpExecutionContext, config: RollbackConfig, tenantguard
     return {"from": out.move.before, "to": out.move.after, "changed": out.move.changed}
 
 
-@job(name="rollback", description="Roll a tenant's model back (config: tenant, reason, target_version, dry_run).")
+# In process everywhere: an incident action must not wait on a busy worker fleet.
+@job(executor_def=in_process_executor, name="rollback",
+     description="Roll a tenant's model back (config: tenant, reason, target_version, dry_run).")
 def rollback_job():
     rollback_op()
