@@ -52,7 +52,8 @@ def test_demo_prints_the_table_and_a_second_run_reuses_everything(tg_home):
     # the registry agrees: one version per tenant model after two runs, and the runs are in Dagster
     from mlflow import MlflowClient
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{tg_home.resolve() / 'mlflow.db'}")
+    uri = f"sqlite:///{tg_home.resolve() / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)  # explicit: other tests set a global registry URI
     for r in rows:
         assert [str(v.version) for v in client.search_model_versions(f"name = '{r['model']}'")] == ["1"], second
     assert len(list((tg_home / "dagster" / "history" / "runs").glob("*.db"))) >= 2 * (1 + len(rows))
