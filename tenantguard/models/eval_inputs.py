@@ -12,20 +12,50 @@ from tenantguard.tenants import Tenant
 
 
 def tenant_corpora(settings: Settings, tenants: Sequence[Tenant]) -> tuple[list[TenantCorpus], list[str]]:
-    """Corpora of every tenant with prepared data, and the ids of those without (not audited as sources)."""
-    from tenantguard.models.prepare import load_prepared
+    """Every tenant's corpus: its prepared data, or (not prepared yet, e.g. early in a backfill) the
+    well-formed records of its newest dataset, so what an audit covers does not depend on run order.
+    Also the ids of tenants with neither (not audited as sources)."""
+    from tenantguard.evaluations.splits import split_train_holdout
+    from tenantguard.models.prepare import HOLDOUT_FRACTION, load_prepared
 
     secret = settings.secret()
     corpora, missing = [], []
     for t in tenants:
         try:
             p = load_prepared(settings, t.id)
+            train, holdout = p.train, p.holdout
         except TenantGuardError:
-            missing.append(t.id)
-            continue
-        corpora.append(TenantCorpus(t.id, tuple(p.train), tuple(p.holdout), tuple(make_canaries(secret, t.id)),
+            raw = _raw_records(settings, t.id)
+            if not raw:
+                missing.append(t.id)
+                continue
+            train, holdout = split_train_holdout(raw, HOLDOUT_FRACTION)
+        corpora.append(TenantCorpus(t.id, tuple(train), tuple(holdout), tuple(make_canaries(secret, t.id)),
                                     tuple(make_canaries(secret, t.id, reference=True)), t.system_prompt))
     return corpora, missing
+
+
+def _raw_records(settings: Settings, tenant_id: str) -> list[dict]:
+    """Well-formed records of the newest dataset version (no GX run: a cheap stand-in until prepared)."""
+    import json
+
+    from tenantguard.evaluations.dataset_validation import FIELDS
+    from tenantguard.evaluations.textnorm import clean
+    from tenantguard.models.prepare import dataset_versions, read_lines
+
+    try:
+        path = dataset_versions(settings, tenant_id)[-1]
+    except TenantGuardError:
+        return []
+    out = []
+    for line in read_lines(path):
+        try:
+            r = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(r, dict) and r.get("tenant_id") == tenant_id and all(isinstance(r.get(f), str) for f in FIELDS):
+            out.append({f: clean(r[f]) for f in FIELDS})
+    return out
 
 
 def isolation_inputs(settings: Settings, tenants: Sequence[Tenant], target: str | None) -> tuple[IsolationInputs, list[str]]:
@@ -36,13 +66,18 @@ def isolation_inputs(settings: Settings, tenants: Sequence[Tenant], target: str 
 
 
 def corpora_key(settings: Settings, tenants: Sequence[Tenant]) -> str:
-    """Changes whenever any tenant's prepared data changes: the cache key of a base audit."""
+    """Changes whenever any tenant's data changes (prepared digest, else newest dataset file): a cache key."""
     import json
 
     h = hashlib.sha256()
     for t in sorted(tenants, key=lambda t: t.id):
         cur = settings.prepared_root / t.id / "current.json"
-        h.update(f"{t.id}={json.loads(cur.read_text())['digest'] if cur.exists() else '-'};".encode())
+        if cur.exists():
+            state = json.loads(cur.read_text())["digest"]
+        else:
+            files = sorted((settings.datasets_root / t.id).glob("*.jsonl")) if (settings.datasets_root / t.id).is_dir() else []
+            state = f"raw:{files[-1].name}:{files[-1].stat().st_size}" if files else "-"
+        h.update(f"{t.id}={state};".encode())
     return h.hexdigest()[:16]
 
 
