@@ -15,7 +15,7 @@ import json
 from dagster import (DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor)
 
 from tenantguard.assets.partitions import TENANTS_PARTITION_NAME, tenants_partitions
-from tenantguard.errors import SwitchNotFound, TenantGuardError
+from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.abuse_jobs import abuse_alerts_job
 from tenantguard.pipelines.resources import TenantGuardResource
 from tenantguard.pipelines.rollback_job import rollback_job
@@ -30,23 +30,13 @@ def read_cursor(cursor: str | None) -> int:
 
 def engage_kill_switch(settings, alert) -> str:
     """Engage the alert's (feature, tenant) switch once per finding; returns what happened, in words."""
-    from tenantguard.killswitch.auth import Actor
+    from tenantguard.killswitch.incidents import engage_once
     from tenantguard.killswitch.model import Fallback
-    from tenantguard.killswitch.store import KillSwitchStore
 
-    store = KillSwitchStore(settings.killswitch_url)
-    scope = {"feature": alert.feature, "tenant": alert.tenant_id}
-    incident = f"abuse:{alert.alert_id}"
-    try:
-        current = store.get(scope)
-    except SwitchNotFound:
-        current = None
-    if current is not None and current.incident_id == incident:
-        return f"switch {current.id} already {current.state} for this finding"
-    reason = f"{alert.kind} on key {alert.api_key or '-'}: {alert.summary} (alert {alert.alert_id})"[:500]
-    flip = store.engage(scope, actor=Actor.system(ACTOR), reason=reason, fallback=Fallback("disable"),
-                        incident_id=incident)
-    return f"switch {flip.switch.id} {'engaged' if flip.changed else 'was already engaged'}"
+    reason = f"{alert.kind} on key {alert.api_key or '-'}: {alert.summary} (alert {alert.alert_id})"
+    return engage_once(settings.killswitch_url, {"feature": alert.feature, "tenant": alert.tenant_id},
+                       incident_id=f"abuse:{alert.alert_id}", component=ACTOR, reason=reason,
+                       fallback=Fallback("disable")).note
 
 
 def alerts_run(tenant: str, alerts) -> RunRequest:

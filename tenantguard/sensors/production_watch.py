@@ -52,15 +52,14 @@ def watch(settings, tenants, cursor_id: int, *, max_rows: int = MAX_ROWS_PER_TIC
     return findings, monitor.last_id, n
 
 
-def engage_leak_switch(settings, finding, run_id=None):
-    from tenantguard.killswitch.auth import Actor
+def engage_leak_switch(settings, finding):
+    """The tenant's feature switch, once per leak finding (a responder's release is not undone by a replay)."""
+    from tenantguard.killswitch.incidents import engage_once
     from tenantguard.killswitch.model import Fallback
-    from tenantguard.killswitch.store import KillSwitchStore
 
-    store = KillSwitchStore(settings.killswitch_url)
-    return store.engage({"feature": finding.feature, "tenant": finding.tenant_id},
-                        actor=Actor.system("production_watch"), reason=finding.reason[:500],
-                        fallback=Fallback("previous_version"), run_id=run_id)
+    return engage_once(settings.killswitch_url, {"feature": finding.feature, "tenant": finding.tenant_id},
+                       incident_id=f"leak:{finding.tenant_id}:{finding.feature}:{finding.first_id}",
+                       component="production_watch", reason=finding.reason, fallback=Fallback("previous_version"))
 
 
 @sensor(job_name="rollback", minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
@@ -85,8 +84,7 @@ def production_watch_sensor(context: SensorEvaluationContext, tenantguard: Tenan
             except TenantGuardError as exc:  # e.g. a feature name no switch scope can hold
                 context.log.error(f"cannot engage kill switch for {f.feature}/{f.tenant_id}: {exc}; {f.reason}")
                 continue
-            state = "engaged" if flip.changed else "already engaged"
-            context.log.warning(f"kill switch {f.feature}/{f.tenant_id} {state}: {f.reason}")
+            context.log.warning(f"kill switch {f.feature}/{f.tenant_id}: {flip.note}: {f.reason}")
             continue
         name = R.model_name(f.feature, f.tenant_id)
         if (name, f.model_version) in requested:
