@@ -55,28 +55,20 @@ def isolation(tenant, model_uri, base_uri, feature, alpha, min_contamination, po
 
 
 def _inputs(s, tenant_id: str):
-    from tenantguard.errors import DatasetInvalid, TenantGuardError
-    from tenantguard.evaluations.canaries import make_canaries
-    from tenantguard.evaluations.isolation import IsolationInputs, TenantCorpus
+    """Every tenant's corpus as the Dagster asset builds it (models.eval_inputs), the target's prepared."""
+    from tenantguard.errors import DatasetInvalid
+    from tenantguard.evaluations.isolation import IsolationInputs
+    from tenantguard.models.eval_inputs import tenant_corpora
     from tenantguard.models.prepare import load_prepared
     from tenantguard.tenants import load_tenants, tenant_by_id
 
     tenants = load_tenants(s.tenants_file)
     target = tenant_by_id(tenants, tenant_id)
-    secret = s.secret()
-    corpora = []
-    for t in tenants:
-        try:
-            p = load_prepared(s, t.id)
-        except TenantGuardError:
-            if t.id == tenant_id:
-                raise
-            continue  # a tenant without prepared data has nothing that could leak yet
-        corpora.append(TenantCorpus(t.id, tuple(p.train), tuple(p.holdout), tuple(make_canaries(secret, t.id)),
-                                    tuple(make_canaries(secret, t.id, reference=True)), t.system_prompt))
+    load_prepared(s, tenant_id)  # the audited tenant must be prepared: one-line error otherwise
+    corpora, _ = tenant_corpora(s, tenants)
     if len(corpora) < 2:
-        raise DatasetInvalid(f"{s.prepared_root}: no other tenant has prepared data to audit against; "
-                             f"run `tenantguard dataset prepare --tenant <id>` for them")
+        raise DatasetInvalid(f"{s.datasets_root}: no other tenant has data to audit against; "
+                             f"add datasets or run `tenantguard dataset prepare --tenant <id>`")
     base_texts: tuple[str, ...] = ()
     if s.base_corpus_path.exists():
         from tenantguard.models.training import read_base_corpus
