@@ -34,6 +34,9 @@ class Settings:
     datasets_root: Path
     mlflow_tracking_uri: str
     thresholds: Thresholds = field(default_factory=Thresholds)
+    killswitch_override: str | None = None  # TENANTGUARD_KILLSWITCH_URL
+    inference_log_override: str | None = None  # TENANTGUARD_INFERENCE_LOG_URL
+    secret_override: str | None = field(default=None, repr=False)  # TENANTGUARD_SECRET; never printed
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -46,7 +49,9 @@ class Settings:
         if env.get("TENANTGUARD_MAX_REJECTED_SHARE"):
             thresholds = Thresholds(max_rejected_share=_fraction(env, "TENANTGUARD_MAX_REJECTED_SHARE"))
         return cls(home=home, tenants_file=tenants, datasets_root=datasets, mlflow_tracking_uri=uri,
-                   thresholds=thresholds)
+                   thresholds=thresholds, killswitch_override=env.get("TENANTGUARD_KILLSWITCH_URL") or None,
+                   inference_log_override=env.get("TENANTGUARD_INFERENCE_LOG_URL") or None,
+                   secret_override=env.get("TENANTGUARD_SECRET") or None)
 
     # Everything below lives under the home so one directory is the whole embedded deployment.
     @property
@@ -80,11 +85,11 @@ class Settings:
 
     @property
     def killswitch_url(self) -> str:
-        return os.environ.get("TENANTGUARD_KILLSWITCH_URL") or f"sqlite:///{self.home / 'killswitch.db'}"
+        return self.killswitch_override or f"sqlite:///{self.home / 'killswitch.db'}"
 
     @property
     def inference_log_url(self) -> str:
-        return os.environ.get("TENANTGUARD_INFERENCE_LOG_URL") or f"sqlite:///{self.home / 'inference.db'}"
+        return self.inference_log_override or f"sqlite:///{self.home / 'inference.db'}"
 
     def ensure_home(self) -> None:
         for d in (self.home, self.dagster_home, self.artifact_root, self.prepared_root,
@@ -97,7 +102,7 @@ class Settings:
 
     def secret(self) -> bytes:
         """The project secret that keys the canaries: TENANTGUARD_SECRET, else generated once (0600)."""
-        value = os.environ.get("TENANTGUARD_SECRET")
+        value = self.secret_override
         if value:
             return value.encode()
         path = self.home / SECRET_FILE
