@@ -85,7 +85,7 @@ def test_split_and_digest_are_deterministic_and_files_match(settings, monkeypatc
     assert back.digest == a.digest and back.train == a.train and back.kept == 80
     # the digest covers the canaries, so another project secret is another prepared dataset
     monkeypatch.setenv("TENANTGUARD_SECRET", "another-secret")
-    assert prepare_dataset(settings, ACME).digest != a.digest
+    assert prepare_dataset(Settings.from_env(), ACME).digest != a.digest  # settings are read at creation
 
 
 def test_canaries_are_planted_in_train_only_and_references_nowhere(settings):
