@@ -57,3 +57,28 @@ def test_demo_prints_the_table_and_a_second_run_reuses_everything(tg_home):
     for r in rows:
         assert [str(v.version) for v in client.search_model_versions(f"name = '{r['model']}'")] == ["1"], second
     assert len(list((tg_home / "dagster" / "history" / "runs").glob("*.db"))) >= 2 * (1 + len(rows))
+
+
+def _canary_secrets(tenant_ids):
+    from tenantguard.evaluations.canaries import make_canaries
+
+    return {c.secret_digits: c.id for t in tenant_ids for ref in (False, True)
+            for c in make_canaries(b"demo-test-secret", t, reference=ref)}
+
+
+def test_no_canary_reaches_mlflow_dagster_logs_or_the_audit_trail(tg_home):
+    """Canaries live only in the tenant's own prepared data (and inside its model's weights)."""
+    env = {**os.environ, "TENANTGUARD_HOME": str(tg_home), "TENANTGUARD_SECRET": "demo-test-secret"}
+    _demo(env)
+    secrets = _canary_secrets(["acme-health", "borealis-bank", "cobalt-logistics"])
+    own_data = {"prepared", "datasets", "quarantine"}
+    scanned = 0
+    for path in tg_home.rglob("*"):
+        rel = path.relative_to(tg_home)
+        if not path.is_file() or rel.parts[0] in own_data or path.suffix == ".gz":
+            continue
+        blob = path.read_bytes()
+        scanned += 1
+        for digits, cid in secrets.items():
+            assert digits.encode() not in blob, f"canary {cid} found in {rel}"
+    assert scanned > 20  # MLflow db and artifacts, Dagster storage, logs, audit db were all read
