@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from tenantguard.clitools import handle_errors, settings
+from tenantguard.clitools import handle_errors, load_model_arg, settings, use_store
 
 
 @click.command("behavior")
@@ -39,13 +39,13 @@ def behavior(tenant: str, model_uri: str, baseline_uri: str | None, as_json: boo
     t = tenant_by_id(tenants, tenant)
     suite = load_suites(s.probes_dir)
     index = prompt_index(tenants)
-    candidate = profile_behavior(_load_model(s, model_uri, "--model-uri"), t, suite, prompt_scanner=index)
+    candidate = profile_behavior(load_model_arg(s, model_uri, "--model-uri"), t, suite, prompt_scanner=index)
     baseline = None
     if baseline_uri:
         if baseline_uri.endswith(".json"):
             baseline = BehaviorProfile.load(_local_file(s, baseline_uri))
         else:
-            baseline = profile_behavior(_load_model(s, baseline_uri, "--baseline-uri"), t, suite, prompt_scanner=index)
+            baseline = profile_behavior(load_model_arg(s, baseline_uri, "--baseline-uri"), t, suite, prompt_scanner=index)
     report = compare_behavior(candidate, baseline, s.thresholds, html=html_path is not None)
     if save_profile:
         candidate.save(save_profile)
@@ -58,32 +58,12 @@ def behavior(tenant: str, model_uri: str, baseline_uri: str | None, as_json: boo
     raise SystemExit({"passed": 0, "failed": 1}.get(report.verdict, 2))
 
 
-def _tracking(s) -> None:
-    import mlflow
-
-    mlflow.set_tracking_uri(s.mlflow_tracking_uri)
-    mlflow.set_registry_uri(s.mlflow_tracking_uri)
-
-
-def _load_model(s, uri: str, flag: str):
-    from tenantguard.errors import ConfigError
-    from tenantguard.models.adapter import load_tenant_model
-
-    _tracking(s)
-    try:
-        return load_tenant_model(uri)
-    except Exception as exc:  # MLflow raises many kinds for a bad URI; all are bad input here
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{flag} {uri}: cannot load the model ({first}); pass models:/<name>/<version>, "
-                          f"runs:/<run>/<path> or a local model directory") from None
-
-
 def _local_file(s, uri: str) -> Path:
     from tenantguard.errors import ConfigError
 
     if Path(uri).exists():
         return Path(uri)
-    _tracking(s)
+    use_store(s)
     import mlflow.artifacts
 
     try:

@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from tenantguard.clitools import handle_errors, settings
+from tenantguard.clitools import handle_errors, load_model_arg, settings
 
 
 @click.command("isolation")
@@ -38,7 +38,7 @@ def isolation(tenant, model_uri, base_uri, feature, alpha, min_contamination, po
         if not 0.0 < v < 1.0:
             raise ConfigError(f"{flag} {v}: expected a number in (0, 1)")
     inputs, target_tenant = _inputs(s, tenant)
-    model = _load(s, model_uri, "--model-uri")
+    model = load_model_arg(s, model_uri, "--model-uri")
     base = _base(s, base_uri, feature or (target_tenant.features[0] if target_tenant.features else None))
     config = AuditConfig(alpha=alpha, power=PowerTarget(min_contamination, power), seed=seed)
     report = audit_isolation(model, inputs, base=base, config=config)
@@ -77,28 +77,13 @@ def _inputs(s, tenant_id: str):
     return IsolationInputs(tuple(corpora), tenant_id, base_texts), target
 
 
-def _load(s, uri: str, flag: str):
-    import mlflow
-
-    from tenantguard.errors import ConfigError
-    from tenantguard.models.adapter import load_tenant_model
-
-    mlflow.set_tracking_uri(s.mlflow_tracking_uri)
-    try:
-        return load_tenant_model(uri)
-    except Exception as exc:  # MLflow raises many types for a bad URI; all are bad input here
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{flag} {uri}: cannot load the model ({first[:200]}); "
-                          f"pass a runs:/, models:/ or local pyfunc path") from None
-
-
 def _base(s, base_uri: str | None, feature: str | None):
     if base_uri:
-        return _load(s, base_uri, "--base-uri")
+        return load_model_arg(s, base_uri, "--base-uri")
     if not feature:
         return None
     try:
-        return _load(s, f"models:/{feature}.base@champion", "--base-uri")
+        return load_model_arg(s, f"models:/{feature}.base@champion", "--base-uri")
     except Exception:  # no registered base: the audit runs without reference calibration and says so
         return None
 

@@ -27,3 +27,25 @@ def settings():
     from tenantguard.config import Settings
 
     return Settings.from_env()
+
+
+def use_store(s) -> None:
+    """Point MLflow's tracking and registry at the configured store (models:/ URIs resolve there)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(s.mlflow_tracking_uri)
+    mlflow.set_registry_uri(s.mlflow_tracking_uri)
+
+
+def load_model_arg(s, uri: str, flag: str):
+    """Load the model a CLI flag names; a URI that does not load is bad input (one line, exit 2)."""
+    from tenantguard.errors import ConfigError
+    from tenantguard.models.adapter import load_tenant_model
+
+    use_store(s)
+    try:
+        return load_tenant_model(uri)
+    except Exception as exc:  # MLflow raises many kinds for a bad URI; all are bad input here
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{flag} {uri}: cannot load the model ({first[:200]}); pass models:/<name>/<version>, "
+                          f"runs:/<run>/<path> or a local model directory") from None
