@@ -1,73 +1,78 @@
 """`finetune_dataset`: the tenant's newest dataset, validated, quarantined, split, canary-planted, logged."""
 
-from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, Failure,
-                     MaterializeResult, MetadataValue, asset)
+from dagster import AssetCheckSeverity, AssetExecutionContext, Failure, MetadataValue, asset
 
-from tenantguard.assets.partitions import tenants_partitions
+from tenantguard.assets.batch import TenantBatch, tenant_backfill_policy
+from tenantguard.assets.partitions import tenant_check, tenants_partitions
 from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.tenants import tenant_by_id
 
 
 @asset(
     partitions_def=tenants_partitions,
+    backfill_policy=tenant_backfill_policy(),
     group_name="tenant_pipeline",
-    check_specs=[AssetCheckSpec("dataset_valid", asset="finetune_dataset", blocking=True,
-                                description="Rejected share within the limit and no record claims another tenant"),
-                 AssetCheckSpec("dataset_drift", asset="finetune_dataset",
-                                description="Warning: the new version's descriptors drifted from the previous one")],
+    check_specs=[tenant_check("dataset_valid", "finetune_dataset", blocking=True,
+                              description="Rejected share within the limit and no record claims another tenant"),
+                 tenant_check("dataset_drift", "finetune_dataset",
+                              description="Warning: the new version's descriptors drifted from the previous one")],
     description="Newest dataset version: normalized, validated (GX), quarantined, split, canaries planted.",
 )
-def finetune_dataset(context: AssetExecutionContext, tenantguard: TenantGuardResource) -> MaterializeResult:
+def finetune_dataset(context: AssetExecutionContext, tenantguard: TenantGuardResource):
+    batch = TenantBatch(context)
+    s, tenants = tenantguard.settings(), tenantguard.tenants()
+    for tid in batch.live():
+        try:
+            _prepare_one(batch, tenantguard, s, tenant_by_id(tenants, tid), tenants)
+        except TenantGuardError as exc:
+            raise Failure(description=f"{tid}: {exc}") from None
+    yield from batch.results()
+
+
+def _prepare_one(batch: TenantBatch, tenantguard: TenantGuardResource, s, tenant, tenants) -> None:
     from tenantguard.models.prepare import load_prepared, prepare_dataset
 
-    s = tenantguard.settings()
     try:
-        tenant = tenantguard.tenant(context.partition_key)
-        try:
-            previous = load_prepared(s, tenant.id)
-        except TenantGuardError:
-            previous = None
-        prepared = prepare_dataset(s, tenant, tenants=tenantguard.tenants())
-        _log_to_mlflow(tenantguard, prepared)
-    except TenantGuardError as exc:
-        raise Failure(description=str(exc)) from None
+        previous = load_prepared(s, tenant.id)
+    except TenantGuardError:
+        previous = None
+    prepared = prepare_dataset(s, tenant, tenants=tenants)
+    _log_to_mlflow(tenantguard, prepared)
     limit = s.thresholds.max_rejected_share
     foreign = prepared.foreign_tenant_lines
     passed = prepared.rejected_share <= limit and not foreign
     reason = ("ok" if passed else
               f"{len(foreign)} record(s) claim another tenant or carry its data (lines {foreign[:10]})" if foreign else
               f"rejected share {prepared.rejected_share:.2%} exceeds limit {limit:.2%}")
-    check = AssetCheckResult(
-        check_name="dataset_valid", passed=passed, severity=AssetCheckSeverity.ERROR,
-        description=reason,
-        metadata={"rejected_share": prepared.rejected_share, "limit": limit, "foreign_tenant_records": len(foreign),
-                  "quarantined": prepared.quarantined, **{f"gx: {k}": v for k, v in prepared.expectations.items()}})
-    return MaterializeResult(
-        metadata={"version": prepared.version, "digest": prepared.digest, "kept": prepared.kept,
-                  "quarantined": prepared.quarantined, "train_records": len(prepared.train),
-                  "holdout_records": len(prepared.holdout),
-                  "train_path": MetadataValue.path(str(prepared.train_path)),
-                  "quarantine_path": MetadataValue.path(str(prepared.quarantine_path or "")),
-                  "rejected_share": prepared.rejected_share},
-        data_version=None, check_results=[check, _drift_check(previous, prepared)])
+    batch.check(tenant.id, "dataset_valid", passed, reason, metadata={
+        "rejected_share": prepared.rejected_share, "limit": limit, "foreign_tenant_records": len(foreign),
+        "quarantined": prepared.quarantined, **{f"gx: {k}": v for k, v in prepared.expectations.items()}})
+    _drift_check(batch, previous, prepared)
+    batch.record(tenant.id, {
+        "version": prepared.version, "digest": prepared.digest, "kept": prepared.kept,
+        "quarantined": prepared.quarantined, "train_records": len(prepared.train),
+        "holdout_records": len(prepared.holdout), "train_path": MetadataValue.path(str(prepared.train_path)),
+        "quarantine_path": MetadataValue.path(str(prepared.quarantine_path or "")),
+        "rejected_share": prepared.rejected_share})
 
 
-def _drift_check(previous, prepared) -> AssetCheckResult:
+def _drift_check(batch: TenantBatch, previous, prepared) -> None:
     from tenantguard.evaluations.canaries import is_canary_record
     from tenantguard.evaluations.dataset_drift import dataset_drift
 
     if previous is None or previous.digest == prepared.digest:
         why = "first prepared version" if previous is None else "same data as before"
-        return AssetCheckResult(check_name="dataset_drift", passed=True, severity=AssetCheckSeverity.WARN,
-                                description=f"nothing to compare: {why}")
+        batch.check(prepared.tenant_id, "dataset_drift", True, f"nothing to compare: {why}",
+                    severity=AssetCheckSeverity.WARN)
+        return
     records = lambda p: [r for r in (*p.train, *p.holdout) if not is_canary_record(r)]  # noqa: E731
     report = dataset_drift(records(previous), records(prepared), html=False)
     drifted = report.drifted_columns
-    return AssetCheckResult(
-        check_name="dataset_drift", passed=report.status == "passed", severity=AssetCheckSeverity.WARN,
-        description=(f"drifted from {previous.version}: {', '.join(drifted)}" if drifted else report.reason)[:500],
-        metadata={"previous_version": previous.version, "drifted_columns": ", ".join(drifted) or "none",
-                  **report.metrics()})
+    batch.check(prepared.tenant_id, "dataset_drift", report.status == "passed",
+                (f"drifted from {previous.version}: {', '.join(drifted)}" if drifted else report.reason)[:500],
+                metadata={"previous_version": previous.version, "drifted_columns": ", ".join(drifted) or "none",
+                          **report.metrics()}, severity=AssetCheckSeverity.WARN)
 
 
 def _log_to_mlflow(tenantguard: TenantGuardResource, prepared) -> None:

@@ -5,10 +5,12 @@ from typing import Optional
 from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, Config, Failure,
                      MaterializeResult, MetadataValue, asset)
 
+from tenantguard.assets.batch import TenantBatch, tenant_backfill_policy
 from tenantguard.assets.datasets import finetune_dataset
 from tenantguard.assets.partitions import tenants_partitions
 from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.tenants import tenant_by_id
 
 
 @asset(group_name="shared",
@@ -45,33 +47,47 @@ class CandidateConfig(Config):
     feature: Optional[str] = None
 
 
-@asset(partitions_def=tenants_partitions, group_name="tenant_pipeline", deps=[finetune_dataset, base_model],
+@asset(partitions_def=tenants_partitions, backfill_policy=tenant_backfill_policy(), group_name="tenant_pipeline",
+       deps=[finetune_dataset, base_model],
        description="Fine-tunes the base on the tenant's prepared train split; registers `<feature>.<tenant>` "
                    "@candidate with lineage to the dataset.")
-def candidate_model(context: AssetExecutionContext, config: CandidateConfig,
-                    tenantguard: TenantGuardResource) -> MaterializeResult:
+def candidate_model(context: AssetExecutionContext, config: CandidateConfig, tenantguard: TenantGuardResource):
+    from tenantguard.errors import DatasetInvalid
     from tenantguard.models.prepare import load_prepared
     from tenantguard.models.training import adopt_candidate, register_candidate
 
-    s, reg = tenantguard.settings(), tenantguard.registry()
-    try:
-        reg.check_reachable()
-        tenant = tenantguard.tenant(context.partition_key)
-        if config.adopt_version:
-            done = [adopt_candidate(reg, tenant, config.feature or tenant.features[0], config.adopt_version)]
-            digest = done[0].dataset_digest
-        else:
-            prepared = load_prepared(s, tenant.id)
-            _refuse_invalid_dataset(prepared, s.thresholds.max_rejected_share)
-            done = [register_candidate(s, reg, prepared, f, dagster_run_id=context.run_id) for f in tenant.features]
-            digest = prepared.digest
-    except TenantGuardError as exc:
-        raise Failure(description=str(exc)) from None
-    first = done[0]
-    return MaterializeResult(metadata={
-        "model": first.name, "version": first.version, "model_uri": first.uri, "mlflow_run_id": first.run_id or "",
-        "dataset_digest": digest or "", "reused": first.reused, "adopted": bool(config.adopt_version),
-        "all_versions": MetadataValue.json({r.name: r.version for r in done})})
+    batch = TenantBatch(context)
+    if config.adopt_version and batch.is_batch:
+        raise Failure(description=f"adopt_version {config.adopt_version} names one version of one tenant; "
+                                  f"this run covers {len(batch.tenants)} tenants: run one partition")
+    s, reg, tenants = tenantguard.settings(), tenantguard.registry(), tenantguard.tenants()
+    for tid in batch.live():
+        try:
+            reg.check_reachable()
+            tenant = tenant_by_id(tenants, tid)
+            if config.adopt_version:
+                done = [adopt_candidate(reg, tenant, config.feature or tenant.features[0], config.adopt_version)]
+                digest = done[0].dataset_digest
+            else:
+                prepared = load_prepared(s, tenant.id)
+                try:
+                    _refuse_invalid_dataset(prepared, s.thresholds.max_rejected_share)
+                except DatasetInvalid as exc:
+                    if not batch.is_batch:
+                        raise
+                    batch.hold(tid, str(exc))
+                    continue
+                done = [register_candidate(s, reg, prepared, f, dagster_run_id=context.run_id)
+                        for f in tenant.features]
+                digest = prepared.digest
+        except TenantGuardError as exc:
+            raise Failure(description=f"{tid}: {exc}") from None
+        first = done[0]
+        batch.record(tid, {
+            "model": first.name, "version": first.version, "model_uri": first.uri,
+            "mlflow_run_id": first.run_id or "", "dataset_digest": digest or "", "reused": first.reused,
+            "adopted": bool(config.adopt_version), "all_versions": MetadataValue.json({r.name: r.version for r in done})})
+    yield from batch.results()
 
 
 def _refuse_invalid_dataset(prepared, limit: float) -> None:

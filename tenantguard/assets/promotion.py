@@ -1,36 +1,49 @@
 """`champion_model`: promotion, downstream of every blocking check. Re-points `champion`, reads it back,
-tags the versions and writes the audit log."""
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+tags the versions and writes the audit log.
 
+It materializes only the tenants it promoted (or found already promoted): a tenant held back in a batched
+run, or whose version the registry refuses, gets no materialization and fails the run by name."""
+from dagster import AssetExecutionContext, AssetMaterialization, Failure, MetadataValue, asset
+
+from tenantguard.assets.batch import TenantBatch, tenant_backfill_policy
 from tenantguard.assets.partitions import tenants_partitions
 from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.tenants import tenant_by_id
 
 GATED_BY = ["isolation_report", "behavior_report"]
 
 
-@asset(partitions_def=tenants_partitions, group_name="tenant_pipeline", deps=GATED_BY,
+@asset(partitions_def=tenants_partitions, backfill_policy=tenant_backfill_policy(), group_name="tenant_pipeline",
+       deps=GATED_BY, output_required=False,
        description="Promotes the candidate to `champion` when every blocking check passed (audited).")
-def champion_model(context: AssetExecutionContext, tenantguard: TenantGuardResource) -> MaterializeResult:
+def champion_model(context: AssetExecutionContext, tenantguard: TenantGuardResource):
     from tenantguard.models import registry as R
-    from tenantguard.models.promotion import audit_to_log, promote
+    from tenantguard.models.promotion import PromotionRefused, audit_to_log, promote
 
-    s, reg = tenantguard.settings(), tenantguard.registry()
-    moves = []
-    try:
-        reg.check_reachable()
-        tenant = tenantguard.tenant(context.partition_key)
-        audit = audit_to_log(s, actor="dagster:champion_model")
-        for feature in tenant.features:
-            name = R.model_name(feature, tenant.id)
-            version = reg.alias_version(name, "candidate")
-            if version is None:
-                raise TenantGuardError(f"{name} has no `candidate` alias: run candidate_model first")
-            moves.append(promote(reg, name, version, audit, run_id=context.run_id))
-    except TenantGuardError as exc:
-        raise Failure(description=str(exc)) from None
-    m = moves[0]
-    return MaterializeResult(metadata={
-        "model": m.name, "champion": m.after or "", "previous_champion": m.before or "", "changed": m.changed,
-        "note": m.note, "all": MetadataValue.json({x.name: {"from": x.before, "to": x.after, "note": x.note}
-                                                   for x in moves})})
+    batch = TenantBatch(context)
+    s, reg, tenants = tenantguard.settings(), tenantguard.registry(), tenantguard.tenants()
+    audit = audit_to_log(s, actor="dagster:champion_model")
+    for tid in batch.live():
+        moves = []
+        try:
+            reg.check_reachable()
+            for feature in tenant_by_id(tenants, tid).features:
+                name = R.model_name(feature, tid)
+                version = reg.alias_version(name, "candidate")
+                if version is None:
+                    raise TenantGuardError(f"{name} has no `candidate` alias: run candidate_model first")
+                moves.append(promote(reg, name, version, audit, run_id=context.run_id))
+        except PromotionRefused as exc:
+            batch.hold(tid, str(exc))
+            continue
+        except TenantGuardError as exc:
+            raise Failure(description=f"{tid}: {exc}") from None
+        m = moves[0]
+        yield AssetMaterialization(asset_key=context.asset_key, partition=tid, metadata={
+            "model": m.name, "champion": m.after or "", "previous_champion": m.before or "", "changed": m.changed,
+            "note": m.note, "all": MetadataValue.json({x.name: {"from": x.before, "to": x.after, "note": x.note}
+                                                       for x in moves})})
+    if batch.held:
+        raise Failure(description=f"{len(batch.held)} of {len(batch.tenants)} tenant(s) not promoted: "
+                                  + "; ".join(f"{t}: {why}" for t, why in sorted(batch.held.items()))[:2000])

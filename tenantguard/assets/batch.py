@@ -1,0 +1,126 @@
+"""Tenant batches: one run may cover several tenant partitions (the assets' backfill policy), so process start,
+imports and the MLflow client are paid once per batch instead of once per tenant.
+
+Dagster records a range run's materialization for every partition in it and blocks a whole step on a failed
+blocking check. One tenant must not hold back its batch-mates, so the gate stays per tenant:
+- every step works tenant by tenant and records its metadata on the tenant's partition;
+- check evaluations carry their tenant. In a one-tenant run they block as declared. In a batch a failure is
+  recorded non-blocking and *holds* its tenant: later steps of the run skip it, and `champion_model`
+  materializes only the tenants it promoted, then fails the run naming the held ones. (Promotion re-reads
+  every gate tag in the registry as well, so no path promotes a version that failed a gate.)
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dagster import (AssetCheckEvaluation, AssetCheckSeverity, AssetExecutionContext, BackfillPolicy, BetaWarning,
+                     DagsterEventType, MaterializeResult, Output)
+
+from tenantguard.errors import ConfigError
+
+BATCH_ENV = "TENANTGUARD_TENANTS_PER_RUN"
+DEFAULT_TENANTS_PER_RUN = 1
+HELD = "held"  # metadata key on a held tenant's partition
+
+# `backfill_policy` is a Dagster beta parameter; the exact pin covers it, and a warning on every load helps nobody.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
+
+
+def tenants_per_run(environ: Mapping[str, str] = os.environ) -> int:
+    raw = environ.get(BATCH_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TENANTS_PER_RUN
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{BATCH_ENV}={raw!r}: expected a whole number >= 1 (tenant partitions per backfill run)")
+    return int(raw)
+
+
+def tenant_backfill_policy() -> BackfillPolicy:
+    """Backfills launch runs of up to TENANTGUARD_TENANTS_PER_RUN tenants (read when the code location loads)."""
+    return BackfillPolicy.multi_run(max_partitions_per_run=tenants_per_run())
+
+
+@dataclass(frozen=True)
+class TenantCheck:
+    tenant: str
+    check_name: str
+    passed: bool
+    description: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
+
+
+class TenantBatch:
+    """The tenants of one step of a run; collects their metadata and check results."""
+
+    def __init__(self, context: AssetExecutionContext):
+        self.context = context
+        self.tenants: list[str] = list(context.partition_keys)
+        self.is_batch = len(self.tenants) > 1
+        self.held: dict[str, str] = self._held_earlier_in_run() if self.is_batch else {}
+        self.checks: list[TenantCheck] = []
+        for tenant, why in self.held.items():
+            self.record(tenant, {HELD: why})
+
+    def live(self) -> list[str]:
+        """The tenants to work on: all of them, less those an earlier step of this run held."""
+        return [t for t in self.tenants if t not in self.held]
+
+    def record(self, tenant: str, metadata: Mapping[str, Any]) -> None:
+        self.context.add_asset_metadata(dict(metadata), partition_key=tenant)
+
+    def hold(self, tenant: str, reason: str) -> None:
+        self.held[tenant] = reason
+        self.record(tenant, {HELD: reason})
+
+    def check(self, tenant: str, check_name: str, passed: bool, description: str,
+              metadata: Mapping[str, Any] | None = None,
+              severity: AssetCheckSeverity = AssetCheckSeverity.ERROR) -> None:
+        self.checks.append(TenantCheck(tenant, check_name, passed, description[:1000], dict(metadata or {}),
+                                       severity))
+
+    def results(self, metadata: Mapping[str, Any] | None = None) -> Iterator[Any]:
+        """The materialization (every partition of the run, each with its own metadata), then the checks."""
+        summary = {"tenants_in_run": len(self.tenants), "held_tenants": ", ".join(sorted(self.held)) or "none"}
+        yield MaterializeResult(metadata={**(summary if self.is_batch else {}), **(metadata or {})})
+        yield from self.check_results()
+
+    def check_results(self) -> Iterator[Any]:
+        """One Output per selected check (Dagster wants it), then an evaluation per tenant."""
+        assets_def = self.context.assets_def
+        selected = self.context.selected_asset_check_keys
+        for output_name, spec in assets_def.check_specs_by_output_name.items():
+            if spec.key in selected:
+                yield Output(None, output_name=output_name)
+        specs = {spec.name: spec for spec in assets_def.check_specs}
+        for c in self.checks:
+            yield AssetCheckEvaluation(
+                asset_key=self.context.asset_key, check_name=c.check_name, passed=c.passed, partition=c.tenant,
+                severity=c.severity, description=c.description, metadata=c.metadata,
+                blocking=specs[c.check_name].blocking and not self.is_batch)
+
+    def _held_earlier_in_run(self) -> dict[str, str]:
+        """Tenants that a parent asset's step of this run held (marked on its partition) or failed an ERROR
+        check for. Parents only: siblings run in parallel, and each step re-marks what it inherits."""
+        parents = self.context.assets_def.dependency_keys
+        held: dict[str, str] = {}
+        records = self.context.instance.all_logs(
+            self.context.run_id,
+            of_type={DagsterEventType.ASSET_CHECK_EVALUATION, DagsterEventType.ASSET_MATERIALIZATION})
+        for rec in records:
+            ev = rec.dagster_event
+            data = ev.event_specific_data
+            if ev.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+                key = data.asset_check_key
+                if (key.asset_key in parents and data.partition and not data.passed
+                        and data.severity == AssetCheckSeverity.ERROR):
+                    held.setdefault(data.partition, f"{key.asset_key.to_user_string()}:{key.name} failed")
+            else:
+                mat = data.materialization
+                if mat.asset_key in parents and mat.partition and HELD in mat.metadata:
+                    held.setdefault(mat.partition, mat.metadata[HELD].value)
+        return {t: why for t, why in held.items() if t in self.tenants}
