@@ -1,9 +1,13 @@
 """Tenants evaluated per minute: in process vs 1, 2, 4 celery workers (Dagster + MLflow on PostgreSQL, Redis
-broker), at 20 and 200 tenants, and where the time goes (process start + imports, MLflow I/O, evaluation).
+broker), one tenant per run vs a batch of tenants per run (the backfill policy, TENANTGUARD_TENANTS_PER_RUN),
+in a world of 20 and of 200 tenants, and where the time goes (process start + imports, MLflow I/O, evaluation).
 
-    python benchmarks/scaleout_throughput.py            # 20 and 200 tenants; 1, 2, 4 workers (long: ~hours on 2 cores)
-    python benchmarks/scaleout_throughput.py --quick    # 4 and 8 tenants; 1 and 2 workers
+    python benchmarks/scaleout_throughput.py            # worlds of 20 and 200 tenants, 10 evaluated; ~1 h here
+    python benchmarks/scaleout_throughput.py --quick    # worlds of 4 and 8 tenants, all evaluated; 1 and 2 workers
 
+In the 200-tenant world every evaluation audits the candidate against all 199 other tenants and the platform
+holds 200 partitions, so a sample of 10 tenants shows how the cost of one tenant grows with the world;
+evaluating all 200 would take hours on 2 cores and tell nothing more per tenant.
 Needs PostgreSQL and Redis on loopback (see tests/scaleout/services.py). Prints tables with ratios.
 """
 from __future__ import annotations
@@ -61,7 +65,7 @@ def step_seconds(instance, run_ids) -> dict[str, float]:
     return dict(total)
 
 
-def run_celery(n_tenants: int, workers: int, tmp: Path) -> dict:
+def run_celery(n_tenants: int, sample: int, workers: int, per_run: int, tmp: Path) -> dict:
     from dagster import DagsterInstance, execute_job, reconstructable
 
     from tenantguard.config import Settings
@@ -83,13 +87,13 @@ def run_celery(n_tenants: int, workers: int, tmp: Path) -> dict:
             sync_partitions(instance, ids, page_size=len(ids))
             assert execute_job(reconstructable(celery_definitions.base_job), instance).success
             t = time.perf_counter()
-            run_ids = launch_runs(ids, env, tmp / "runs", parallel=workers + 2)
+            run_ids = launch_runs(ids[:sample], env, tmp / "runs", parallel=workers + 2, per_run=per_run)
             wall = time.perf_counter() - t
-            steps = step_seconds(instance, run_ids.values())
-    return {"wall": wall, "steps": steps, "runs": len(ids)}
+            steps = step_seconds(instance, set(run_ids.values()))
+    return {"wall": wall, "steps": steps, "runs": len(set(run_ids.values()))}
 
 
-def run_in_process(n_tenants: int, tmp: Path) -> dict:
+def run_in_process(n_tenants: int, sample: int, per_run: int, tmp: Path) -> dict:
     from dagster import DagsterInstance
 
     from tenantguard.config import Settings
@@ -106,58 +110,71 @@ def run_in_process(n_tenants: int, tmp: Path) -> dict:
         sync_partitions(instance, ids, page_size=len(ids))
         assert defs.resolve_job_def("base_job").execute_in_process(instance=instance).success
         job = defs.resolve_job_def("tune_and_gate")
+        batches = [ids[i:i + per_run] for i in range(0, sample, per_run)]
         t = time.perf_counter()
-        run_ids = [job.execute_in_process(instance=instance, partition_key=tid, raise_on_error=False).run_id
-                   for tid in ids]
+        run_ids = [job.execute_in_process(instance=instance, raise_on_error=False, **(
+            {"partition_key": b[0]} if len(b) == 1 else {"tags": {"dagster/asset_partition_range_start": b[0],
+                                                                  "dagster/asset_partition_range_end": b[-1]}})).run_id
+                   for b in batches]
         wall = time.perf_counter() - t
         steps = step_seconds(instance, run_ids)
-    return {"wall": wall, "steps": steps, "runs": len(ids)}
+    return {"wall": wall, "steps": steps, "runs": len(run_ids)}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--per-run", type=int, default=5, help="tenants per run in the batched rows (default 5)")
     args = ap.parse_args()
     reason = missing_services()
     if reason:
         print(f"skipped: {reason}")
         return 0
-    counts, worker_counts = ((4, 8), (1, 2)) if args.quick else ((20, 200), (1, 2, 4))
+    worlds, sample, worker_counts = ((4, 8), None, (1, 2)) if args.quick else ((20, 200), 10, (1, 2, 4))
+    k = args.per_run
+    configs = ([("in-process", None, 1), (f"in-process, {k}/run", None, k)]
+               + [(f"celery x{w}", w, 1) for w in worker_counts] + [(f"celery x{w}, {k}/run", w, k)
+                                                                    for w in worker_counts])
     imports = import_cost()
     print("import cost of a fresh process (median of 3)")
-    for k, v in imports.items():
-        print(f"  {k:<34} {v:6.2f} s")
+    for name, v in imports.items():
+        print(f"  {name:<34} {v:6.2f} s")
     results = {}
     cwd = os.getcwd()
-    for n in counts:
-        configs = [("in-process", None)] + [(f"celery x{w}", w) for w in worker_counts]
-        for label, w in configs:
+    for n in worlds:
+        m = sample or n
+        for label, w, per_run in configs:
             with tempfile.TemporaryDirectory(prefix="tg-bench-") as d:
                 try:
-                    results[(label, n)] = run_in_process(n, Path(d)) if w is None else run_celery(n, w, Path(d))
+                    results[(label, n)] = (run_in_process(n, m, per_run, Path(d)) if w is None
+                                           else run_celery(n, m, w, per_run, Path(d)))
                 finally:
                     os.chdir(cwd)
-            r = results[(label, n)]
-            print(f"  ... {label:<11} {n:>4} tenants: {r['wall']:7.1f} s", flush=True)
-    print(f"\ntenants evaluated per minute (nproc={os.cpu_count()}; ratio vs in-process at the same count)")
-    print(f"{'config':<12}" + "".join(f"{f'{n} tenants':>16}{'ratio':>8}" for n in counts))
-    for label in ["in-process"] + [f"celery x{w}" for w in worker_counts]:
-        row = f"{label:<12}"
-        for n in counts:
+            r = results[(label, n)] | {"evaluated": m, "workers": w or 1}
+            results[(label, n)] = r
+            print(f"  ... {label:<20} world {n:>4}: {m} tenants in {r['runs']:>2} runs, {r['wall']:7.1f} s",
+                  flush=True)
+    labels = [c[0] for c in configs]
+    print(f"\ntenants evaluated per minute (nproc={os.cpu_count()}; {sample or 'all'} tenants evaluated per world; "
+          "ratio vs in-process, one tenant per run, in the same world)")
+    print(f"{'config':<22}" + "".join(f"{f'world {n}':>14}{'ratio':>8}" for n in worlds))
+    for label in labels:
+        row = f"{label:<22}"
+        for n in worlds:
             r, base = results[(label, n)], results[("in-process", n)]
-            tpm = 60 * n / r["wall"]
-            row += f"{tpm:16.1f}{tpm / (60 * n / base['wall']):8.2f}"
+            tpm, base_tpm = 60 * r["evaluated"] / r["wall"], 60 * base["evaluated"] / base["wall"]
+            row += f"{tpm:14.1f}{tpm / base_tpm:8.2f}"
         print(row)
-    print(f"\ngrowth {counts[0]} -> {counts[1]} tenants: seconds per tenant (x{counts[1] // counts[0]} tenants)")
-    for label in ["in-process"] + [f"celery x{w}" for w in worker_counts]:
-        a, b = (results[(label, n)]["wall"] / n for n in counts)
-        print(f"  {label:<12} {a:6.2f} -> {b:6.2f} s/tenant  (x{b / a:.2f})")
-    print("\nwhere the time goes: step seconds per tenant (sum over steps; celery steps include worker I/O)")
-    print(f"{'config':<12}{'tenants':>8}" + "".join(f"{k[:22]:>24}" for k in STEP_KIND) + f"{'run overhead':>14}")
+    print(f"\ngrowth from a world of {worlds[0]} to {worlds[1]} tenants: seconds per evaluated tenant")
+    for label in labels:
+        a, b = (results[(label, n)]["wall"] / results[(label, n)]["evaluated"] for n in worlds)
+        print(f"  {label:<22} {a:6.2f} -> {b:6.2f} s/tenant  (x{b / a:.2f})")
+    print("\nwhere the time goes: step seconds per tenant (celery steps include worker I/O)")
+    print(f"{'config':<22}{'world':>6}" + "".join(f"{name[:22]:>24}" for name in STEP_KIND) + f"{'run overhead':>14}")
     for (label, n), r in results.items():
-        per = {k: r["steps"].get(k, 0.0) / n for k in STEP_KIND}
-        overhead = r["wall"] / n * (1 if label == "in-process" else int(label.split("x")[1])) - sum(per.values())
-        print(f"{label:<12}{n:>8}" + "".join(f"{per[k]:24.2f}" for k in STEP_KIND) + f"{overhead:14.2f}")
+        per = {name: r["steps"].get(name, 0.0) / r["evaluated"] for name in STEP_KIND}
+        overhead = r["wall"] / r["evaluated"] * r["workers"] - sum(per.values())
+        print(f"{label:<22}{n:>6}" + "".join(f"{per[name]:24.2f}" for name in STEP_KIND) + f"{overhead:14.2f}")
     print("run overhead = worker-seconds per tenant not inside a step (process start + imports of each "
           "`dagster job execute`, celery hand-off, event writes).")
     return 0

@@ -153,36 +153,42 @@ def _stop(proc: subprocess.Popen, grace: float = 20.0) -> None:
         proc.wait(10)
 
 
-def launch_runs(partitions: list[str], env: dict[str, str], log_dir: Path, *, parallel: int,
+def launch_runs(partitions: list[str], env: dict[str, str], log_dir: Path, *, parallel: int, per_run: int = 1,
                 job_attr: str = "tune_and_gate_job") -> dict[str, str]:
-    """One `dagster job execute` process per tenant partition of the celery location, `parallel` at a time
-    (a process per run, as Dagster's run launcher does); returns partition -> run id. A run a blocking check
-    stopped exits non-zero like any failed run: the caller compares outcomes; only a run that never started raises."""
+    """One `dagster job execute` process per run of the celery location, `parallel` at a time (a process per run,
+    as Dagster's run launcher does); a run covers `per_run` consecutive partitions (a range, as a backfill with
+    that policy launches). Returns partition -> run id. A run a blocking check stopped exits non-zero like any
+    failed run: the caller compares outcomes; only a run that never started raises."""
     import json
     import uuid
 
     log_dir.mkdir(parents=True, exist_ok=True)
-    pending, running, run_ids = list(partitions), {}, {}
+    pending = [partitions[i:i + per_run] for i in range(0, len(partitions), per_run)]
+    running, keys = {}, {}
     try:
         while pending or running:
             while pending and len(running) < parallel:
-                tid = pending.pop(0)
-                run_ids[tid] = str(uuid.uuid4())
+                batch = pending.pop(0)
+                key = str(uuid.uuid4())
+                keys.update({t: key for t in batch})
+                tags = ({"dagster/partition": batch[0]} if len(batch) == 1 else
+                        {"dagster/asset_partition_range_start": batch[0],
+                         "dagster/asset_partition_range_end": batch[-1]})
                 cmd = [str(BIN / "dagster"), "job", "execute", "-m", "tenantguard.pipelines.celery_definitions",
-                       "-a", job_attr, "--tags", json.dumps({"dagster/partition": tid, RUN_KEY_TAG: run_ids[tid]})]
-                log = open(log_dir / f"{tid}.log", "wb")
-                running[tid] = (subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                       "-a", job_attr, "--tags", json.dumps({**tags, RUN_KEY_TAG: key})]
+                log = open(log_dir / f"{batch[0]}.log", "wb")
+                running[key] = (subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
                                                  start_new_session=True), log)
-            for tid, (proc, log) in list(running.items()):
+            for key, (proc, log) in list(running.items()):
                 if proc.poll() is not None:
                     log.close()
-                    del running[tid]
+                    del running[key]
             time.sleep(0.2)
     finally:
         for proc, log in running.values():  # interrupted: stop what is still in flight
             _stop(proc)
             log.close()
-    return _run_ids_by_tag(run_ids, log_dir)
+    return _run_ids_by_tag(keys, log_dir)
 
 
 def _run_ids_by_tag(keys: dict[str, str], log_dir: Path) -> dict[str, str]:
@@ -194,7 +200,7 @@ def _run_ids_by_tag(keys: dict[str, str], log_dir: Path) -> dict[str, str]:
         for tid, key in keys.items():
             runs = instance.get_runs(RunsFilter(tags={RUN_KEY_TAG: key}))
             if len(runs) != 1:
-                raise RuntimeError(f"the run for {tid} never started; see {log_dir}/{tid}.log")
+                raise RuntimeError(f"the run for {tid} never started; see the logs in {log_dir}")
             out[tid] = runs[0].run_id
         return out
 
