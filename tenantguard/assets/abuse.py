@@ -6,10 +6,10 @@ recorded, so a re-materialization is cheap and shows acknowledgements as they ha
 """
 from collections import Counter
 
-from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, Failure,
+from dagster import (AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, Failure,
                      MaterializeResult, MetadataValue, asset)
 
-from tenantguard.assets.partitions import tenants_partitions
+from tenantguard.assets.partitions import tenant_check, tenants_partitions
 from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
 
@@ -18,9 +18,9 @@ MAX_TABLE_ROWS = 50
 
 
 @asset(partitions_def=tenants_partitions, group_name="monitoring",
-       check_specs=[AssetCheckSpec("no_open_abuse_alerts", asset="abuse_alerts",
-                                   description="The tenant has no unacknowledged API-abuse alert (injection "
-                                               "campaign, model extraction, token budget, jailbreak sweep)")],
+       check_specs=[tenant_check("no_open_abuse_alerts", "abuse_alerts",
+                                 description="The tenant has no unacknowledged API-abuse alert (injection "
+                                             "campaign, model extraction, token budget, jailbreak sweep)")],
        description="The tenant's API-abuse alerts (deduplicated, evidence masked) as found by abuse_watch_sensor.")
 def abuse_alerts(context: AssetExecutionContext, tenantguard: TenantGuardResource) -> MaterializeResult:
     from tenantguard.monitoring.alerts import KINDS, AlertStore

@@ -9,10 +9,10 @@ when the policy in segmentation.yaml maps its kind to `kill_switch`.
 """
 import json
 
-from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, Failure,
+from dagster import (AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, Failure,
                      MaterializeResult, MetadataValue, asset)
 
-from tenantguard.assets.partitions import tenants_partitions
+from tenantguard.assets.partitions import tenant_check, tenants_partitions
 from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
 
@@ -30,7 +30,7 @@ MAX_LISTED = 20
 
 
 @asset(partitions_def=tenants_partitions, group_name="segmentation",
-       check_specs=[AssetCheckSpec(kind, asset="segmentation_report", blocking=True, description=text)
+       check_specs=[tenant_check(kind, "segmentation_report", blocking=True, description=text)
                     for kind, text in CHECKS.items()],
        description="AI-layer segmentation audits of the tenant against the platform's own retriever, memory and "
                    "tools (segmentation.yaml) and its logged model contexts; masked evidence only.")

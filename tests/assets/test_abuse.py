@@ -40,7 +40,7 @@ def run(instance, tenant="acme"):
 def test_no_alerts_passes_with_zeros_for_every_kind(home):
     _, instance, _ = home
     result, meta, check = run(instance)
-    assert result.success and check.passed
+    assert result.success and check.passed and check.partition == "acme"
     assert {meta[f"open_{k}"].value for k in KINDS} == {0}
     assert meta["alerts_table"].value == "(no API-abuse alerts for this tenant)"
 

@@ -41,6 +41,7 @@ def test_misconfigured_platform_fails_blocking_checks_and_engages_the_kill_switc
     assert "blocking asset checks failed" in failure.step_failure_data.error.message
     checks = _checks(result)
     assert set(checks) == set(KINDS)
+    assert {c.partition for c in checks.values()} == {tenant.id}
     for kind in ("rag_boundary", "memory_isolation", "tool_scope"):
         assert not checks[kind].passed and checks[kind].severity.value == "ERROR", kind
     ctx = checks["context_contamination"]

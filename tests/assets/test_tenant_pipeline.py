@@ -72,6 +72,7 @@ def test_tune_and_gate_succeeds_and_the_dataset_check_passes(pipeline):
         assert result.success
         check = _check(result, "dataset_valid")
         assert check.passed
+        assert {c.partition for c in result.get_asset_check_evaluations()} == {tid}  # the UI shows the tenant
         (dataset,) = result.asset_materializations_for_node("finetune_dataset")
         (candidate,) = result.asset_materializations_for_node("candidate_model")
         assert dataset.partition == candidate.partition == tid
