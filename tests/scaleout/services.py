@@ -207,7 +207,7 @@ def _run_ids_by_tag(keys: dict[str, str], log_dir: Path) -> dict[str, str]:
 
 def snapshot(settings, instance, run_ids: dict[str, str]) -> dict:
     """What a user would compare: per tenant, the registered versions (tags minus run ids and timestamps),
-    the aliases, and each asset check's outcome in the tenant's run."""
+    the aliases, each asset check's outcome for the tenant in its run, and whether the run promoted it."""
     from dagster import DagsterEventType
 
     from tenantguard.models.registry import Registry, model_name
@@ -225,12 +225,16 @@ def snapshot(settings, instance, run_ids: dict[str, str]) -> dict:
                                           if not k.endswith(RUN_SPECIFIC_TAGS)} for mv in reg.versions(name)}
             models[name] = {"versions": versions, "aliases": {a: reg.alias_version(name, a)
                                                                 for a in ("candidate", "champion")}}
-        checks = {}
-        for rec in instance.all_logs(run_ids[t.id], of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
+        checks, promoted = {}, False
+        for rec in instance.all_logs(run_ids[t.id], of_type={DagsterEventType.ASSET_CHECK_EVALUATION,
+                                                             DagsterEventType.ASSET_MATERIALIZATION}):
             data = rec.dagster_event.event_specific_data
-            checks[data.check_name] = {"passed": data.passed, "severity": data.severity.value}
-        run = instance.get_run_by_id(run_ids[t.id])
-        out[t.id] = {"models": models, "checks": checks, "run_status": run.status.value}
+            if rec.dagster_event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+                if data.partition == t.id:  # a batched run holds other tenants' evaluations too
+                    checks[data.check_name] = {"passed": data.passed, "severity": data.severity.value}
+            elif data.materialization.partition == t.id:
+                promoted |= data.materialization.asset_key.to_user_string() == "champion_model"
+        out[t.id] = {"models": models, "checks": checks, "promoted": promoted}
     return out
 
 
