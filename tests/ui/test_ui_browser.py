@@ -178,14 +178,16 @@ def test_isolation_report_partitions_list_every_tenant(servers, page, demo_home)
     assert "Materialized (2)" in text and "Missing (1)" in text, text[:1500]  # two tenants tuned, one not yet
 
 
-def test_isolation_report_checks_page_shows_the_blocking_check_passed(servers, page):
+def test_isolation_report_checks_page_shows_the_blocking_check_passed(servers, page, demo_home):
     dagster, _ = servers
+    _, ids = demo_home
     _open_dagster(page, f"{dagster}/assets/isolation_report?view=checks")
     text = _text_appears(page, "cross_tenant_isolation")
     page.wait_for_timeout(1500)
     page.screenshot(path=str(SHOTS / "dagster-isolation-checks.png"), full_page=True)
     assert "Passed" in text or "Succeeded" in text, text[:2000]
     assert "Blocking" in text or "blocking" in text
+    assert "Partition" in text and ids[1] in text, text[:2000]  # the latest evaluation names its tenant
 
 
 def test_mlflow_registry_shows_the_tenant_model_with_its_aliases(servers, page, demo_home):
