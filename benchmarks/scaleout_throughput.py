@@ -2,7 +2,7 @@
 broker), one tenant per run vs a batch of tenants per run (the backfill policy, TENANTGUARD_TENANTS_PER_RUN),
 in a world of 20 and of 200 tenants, and where the time goes (process start + imports, MLflow I/O, evaluation).
 
-    python benchmarks/scaleout_throughput.py            # worlds of 20 and 200 tenants, 10 evaluated; ~1 h here
+    python benchmarks/scaleout_throughput.py            # worlds of 20 and 200 tenants, 10 evaluated; ~31 min here
     python benchmarks/scaleout_throughput.py --quick    # worlds of 4 and 8 tenants, all evaluated; 1 and 2 workers
 
 In the 200-tenant world every evaluation audits the candidate against all 199 other tenants and the platform

@@ -1,4 +1,5 @@
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -20,6 +21,24 @@ def tg_home(tmp_path, monkeypatch):
 
 
 SMALL_WORLD_SEED = 11
+# Environment overrides a module-scoped story clears, so the embedded defaults under its own home apply.
+STORY_CLEARED = ("MLFLOW_TRACKING_URI", "TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS", "TENANTGUARD_MAX_REJECTED_SHARE",
+                 "TENANTGUARD_KILLSWITCH_URL", "TENANTGUARD_INFERENCE_LOG_URL", "DAGSTER_HOME")
+
+
+@contextmanager
+def story_home(tmp_path_factory, name: str, *, secret: str):
+    """A tenantguard home of its own for a module-scoped story (TENANTGUARD_HOME and the secret set, the
+    other overrides cleared, all restored afterwards); yields its Settings."""
+    from tenantguard.config import Settings
+
+    home = tmp_path_factory.mktemp(name) / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TENANTGUARD_HOME", str(home))
+        mp.setenv("TENANTGUARD_SECRET", secret)
+        for var in STORY_CLEARED:
+            mp.delenv(var, raising=False)
+        yield Settings.from_env()
 
 
 def write_small_world(settings, *, n_tenants: int = 3, seed: int = SMALL_WORLD_SEED, records_per_tenant: int = 60):

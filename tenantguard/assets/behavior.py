@@ -1,11 +1,10 @@
 """`behavior_report`: probe suites under the tenant's configuration vs the champion's baseline, with the
 blocking check `behavioral_baseline`."""
-from dagster import AssetExecutionContext, Failure, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue, asset
 
-from tenantguard.assets.batch import TenantBatch, tenant_backfill_policy
+from tenantguard.assets.batch import TenantBatch, failing_step, tenant_backfill_policy
 from tenantguard.assets.metadata import md_table
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
-from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
 from tenantguard.tenants import tenant_by_id
 
@@ -22,11 +21,9 @@ def behavior_report(context: AssetExecutionContext, tenantguard: TenantGuardReso
     batch = TenantBatch(context)
     s, reg, tenants = tenantguard.settings(), tenantguard.registry(), tenantguard.tenants()
     for tid in batch.live():
-        try:
+        with failing_step(tid):
             tenant = tenant_by_id(tenants, tid)
             results = [evaluate_behavior(s, reg, tenants, tenant, f, run_id=context.run_id) for f in tenant.features]
-        except TenantGuardError as exc:
-            raise Failure(description=f"{tid}: {exc}") from None
         r = results[0]
         batch.check(tid, "behavioral_baseline", all(x.verdict == "passed" for x in results),
                     "; ".join(x.reason for x in results),

@@ -1,8 +1,8 @@
 """`finetune_dataset`: the tenant's newest dataset, validated, quarantined, split, canary-planted, logged."""
 
-from dagster import AssetCheckSeverity, AssetExecutionContext, Failure, MetadataValue, asset
+from dagster import AssetCheckSeverity, AssetExecutionContext, MetadataValue, asset
 
-from tenantguard.assets.batch import TenantBatch, tenant_backfill_policy
+from tenantguard.assets.batch import TenantBatch, failing_step, tenant_backfill_policy
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
 from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
@@ -23,10 +23,8 @@ def finetune_dataset(context: AssetExecutionContext, tenantguard: TenantGuardRes
     batch = TenantBatch(context)
     s, tenants = tenantguard.settings(), tenantguard.tenants()
     for tid in batch.live():
-        try:
+        with failing_step(tid):
             _prepare_one(batch, tenantguard, s, tenant_by_id(tenants, tid), tenants)
-        except TenantGuardError as exc:
-            raise Failure(description=f"{tid}: {exc}") from None
     yield from batch.results()
 
 

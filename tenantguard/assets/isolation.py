@@ -1,11 +1,10 @@
 """`isolation_report`: cross-tenant leakage audit of the candidate (and of the base it was tuned from),
 with the blocking check `cross_tenant_isolation`."""
-from dagster import AssetExecutionContext, Failure, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue, asset
 
-from tenantguard.assets.batch import TenantBatch, tenant_backfill_policy
+from tenantguard.assets.batch import TenantBatch, failing_step, tenant_backfill_policy
 from tenantguard.assets.metadata import md_table
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
-from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
 from tenantguard.tenants import tenant_by_id
 
@@ -22,12 +21,10 @@ def isolation_report(context: AssetExecutionContext, tenantguard: TenantGuardRes
     batch = TenantBatch(context)
     s, reg, tenants = tenantguard.settings(), tenantguard.registry(), tenantguard.tenants()
     for tid in batch.live():
-        try:
+        with failing_step(tid):
             tenant = tenant_by_id(tenants, tid)
             results = [evaluate_isolation(s, reg, tenants, tenant, feature, run_id=context.run_id)
                        for feature in tenant.features]
-        except TenantGuardError as exc:
-            raise Failure(description=f"{tid}: {exc}") from None
         r = results[0]
         batch.check(tid, "cross_tenant_isolation", all(x.verdict == "passed" for x in results),
                     "; ".join(x.reason for x in results),

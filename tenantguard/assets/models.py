@@ -5,7 +5,7 @@ from typing import Optional
 from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, Config, Failure,
                      MaterializeResult, MetadataValue, asset)
 
-from tenantguard.assets.batch import TenantBatch, tenant_backfill_policy
+from tenantguard.assets.batch import TenantBatch, failing_step, tenant_backfill_policy
 from tenantguard.assets.datasets import finetune_dataset
 from tenantguard.assets.partitions import tenants_partitions
 from tenantguard.errors import TenantGuardError
@@ -62,7 +62,7 @@ def candidate_model(context: AssetExecutionContext, config: CandidateConfig, ten
                                   f"this run covers {len(batch.tenants)} tenants: run one partition")
     s, reg, tenants = tenantguard.settings(), tenantguard.registry(), tenantguard.tenants()
     for tid in batch.live():
-        try:
+        with failing_step(tid):
             reg.check_reachable()
             tenant = tenant_by_id(tenants, tid)
             if config.adopt_version:
@@ -80,8 +80,6 @@ def candidate_model(context: AssetExecutionContext, config: CandidateConfig, ten
                 done = [register_candidate(s, reg, prepared, f, dagster_run_id=context.run_id)
                         for f in tenant.features]
                 digest = prepared.digest
-        except TenantGuardError as exc:
-            raise Failure(description=f"{tid}: {exc}") from None
         first = done[0]
         batch.record(tid, {
             "model": first.name, "version": first.version, "model_uri": first.uri,

@@ -5,7 +5,7 @@ It materializes only the tenants it promoted (or found already promoted): a tena
 run, or whose version the registry refuses, gets no materialization and fails the run by name."""
 from dagster import AssetExecutionContext, AssetMaterialization, Failure, MetadataValue, asset
 
-from tenantguard.assets.batch import TenantBatch, tenant_backfill_policy
+from tenantguard.assets.batch import TenantBatch, failing_step, tenant_backfill_policy
 from tenantguard.assets.partitions import tenants_partitions
 from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
@@ -26,19 +26,18 @@ def champion_model(context: AssetExecutionContext, tenantguard: TenantGuardResou
     audit = audit_to_log(s, actor="dagster:champion_model")
     for tid in batch.live():
         moves = []
-        try:
+        with failing_step(tid):
             reg.check_reachable()
-            for feature in tenant_by_id(tenants, tid).features:
-                name = R.model_name(feature, tid)
-                version = reg.alias_version(name, "candidate")
-                if version is None:
-                    raise TenantGuardError(f"{name} has no `candidate` alias: run candidate_model first")
-                moves.append(promote(reg, name, version, audit, run_id=context.run_id))
-        except PromotionRefused as exc:
-            batch.hold(tid, str(exc))
-            continue
-        except TenantGuardError as exc:
-            raise Failure(description=f"{tid}: {exc}") from None
+            try:
+                for feature in tenant_by_id(tenants, tid).features:
+                    name = R.model_name(feature, tid)
+                    version = reg.alias_version(name, "candidate")
+                    if version is None:
+                        raise TenantGuardError(f"{name} has no `candidate` alias: run candidate_model first")
+                    moves.append(promote(reg, name, version, audit, run_id=context.run_id))
+            except PromotionRefused as exc:
+                batch.hold(tid, str(exc))
+                continue
         m = moves[0]
         yield AssetMaterialization(asset_key=context.asset_key, partition=tid, metadata={
             "model": m.name, "champion": m.after or "", "previous_champion": m.before or "", "changed": m.changed,

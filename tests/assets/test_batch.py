@@ -10,11 +10,10 @@ import json
 
 import mlflow
 import pytest
-from conftest import write_small_world
+from conftest import story_home, write_small_world
 from dagster import DagsterEventType, instance_for_test
 
-from tenantguard.assets.batch import BATCH_ENV, HELD, tenants_per_run
-from tenantguard.config import Settings
+from tenantguard.assets.batch import BATCH_ENV, DEFAULT_TENANTS_PER_RUN, HELD, tenants_per_run
 from tenantguard.demo.safety import jailbreak_following_records
 from tenantguard.errors import ConfigError
 from tenantguard.killswitch.audit import AuditLog
@@ -24,12 +23,10 @@ from tenantguard.pipelines.definitions import defs
 from tenantguard.sensors.tenant_sync import sync_partitions
 
 FEATURE = "support-assistant"
-CLEARED = ("MLFLOW_TRACKING_URI", "TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS", "TENANTGUARD_MAX_REJECTED_SHARE",
-           "TENANTGUARD_KILLSWITCH_URL", "TENANTGUARD_INFERENCE_LOG_URL", "DAGSTER_HOME")
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
-@pytest.mark.parametrize("raw,expected", [("", 1), ("1", 1), ("25", 25), (" 8 ", 8)])
+@pytest.mark.parametrize("raw,expected", [("", DEFAULT_TENANTS_PER_RUN), ("1", 1), ("25", 25), (" 8 ", 8)])
 def test_tenants_per_run_reads_the_environment(raw, expected):
     assert tenants_per_run({BATCH_ENV: raw}) == expected
 
@@ -52,13 +49,7 @@ def _retune(settings, world, a, b) -> None:
 
 
 def _story(tmp_path_factory, mode: str) -> dict:
-    home = tmp_path_factory.mktemp(mode) / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TENANTGUARD_HOME", str(home))
-        mp.setenv("TENANTGUARD_SECRET", "batch-secret")
-        for var in CLEARED:
-            mp.delenv(var, raising=False)
-        settings = Settings.from_env()
+    with story_home(tmp_path_factory, mode, secret="batch-secret") as settings:
         world = write_small_world(settings, n_tenants=4, seed=5)
         ids = [t.id for t in world.tenants]
         job = defs.resolve_job_def("tune_and_gate")

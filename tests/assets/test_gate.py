@@ -10,10 +10,9 @@ import json
 
 import mlflow
 import pytest
-from conftest import write_small_world
+from conftest import story_home, write_small_world
 from dagster import SensorResult, SkipReason, build_sensor_context, instance_for_test
 
-from tenantguard.config import Settings
 from tenantguard.killswitch.audit import AuditLog
 from tenantguard.models import registry as R
 from tenantguard.models.adapter import load_tenant_model
@@ -27,8 +26,6 @@ from tenantguard.sensors.tenant_sync import sync_partitions
 
 pytestmark = pytest.mark.slow
 FEATURE = "support-assistant"
-CLEARED = ("MLFLOW_TRACKING_URI", "TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS", "TENANTGUARD_MAX_REJECTED_SHARE",
-           "TENANTGUARD_KILLSWITCH_URL", "TENANTGUARD_INFERENCE_LOG_URL", "DAGSTER_HOME")
 IMPORTED = 12  # another tenant's records relabelled into a dataset: every validation rule passes
 
 
@@ -76,13 +73,7 @@ class Story:
 
 @pytest.fixture(scope="module")
 def story(tmp_path_factory):
-    home = tmp_path_factory.mktemp("gate") / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TENANTGUARD_HOME", str(home))
-        mp.setenv("TENANTGUARD_SECRET", "gate-secret")
-        for var in CLEARED:
-            mp.delenv(var, raising=False)
-        settings = Settings.from_env()
+    with story_home(tmp_path_factory, "gate", secret="gate-secret") as settings:
         world = write_small_world(settings, n_tenants=4, seed=5)
         with instance_for_test(temp_dir=str(settings.dagster_home)) as instance:
             s = Story(settings, world, instance)

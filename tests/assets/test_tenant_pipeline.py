@@ -7,10 +7,9 @@ import sys
 import time
 
 import pytest
-from conftest import write_small_world
+from conftest import story_home, write_small_world
 from dagster import AssetKey, instance_for_test
 
-from tenantguard.config import Settings
 from tenantguard.evaluations.canaries import make_canaries
 from tenantguard.models import registry as R
 from tenantguard.models.prepare import load_prepared
@@ -21,8 +20,6 @@ pytestmark = pytest.mark.slow
 FEATURE = "support-assistant"
 # The foundation's slice of tune_and_gate; the gate assets (isolation, behavior, promotion) have their own tests.
 FOUNDATION = [AssetKey("finetune_dataset"), AssetKey("candidate_model")]
-CLEARED = ("MLFLOW_TRACKING_URI", "TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS", "TENANTGUARD_MAX_REJECTED_SHARE",
-           "TENANTGUARD_KILLSWITCH_URL", "TENANTGUARD_INFERENCE_LOG_URL")
 
 
 class World:
@@ -44,13 +41,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    home = tmp_path_factory.mktemp("pipeline") / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TENANTGUARD_HOME", str(home))
-        mp.setenv("TENANTGUARD_SECRET", "pipeline-secret")
-        for var in CLEARED:
-            mp.delenv(var, raising=False)
-        settings = Settings.from_env()
+    with story_home(tmp_path_factory, "pipeline", secret="pipeline-secret") as settings:
         world = write_small_world(settings)
         with instance_for_test(temp_dir=str(settings.dagster_home)) as instance:
             w = World(settings, world, instance)

@@ -92,3 +92,13 @@ def test_dagster_definitions_validate_passes(tmp_path):
     assert "Validation successful" in proc.stdout + proc.stderr
     # reading the environment at import time is not allowed: nothing was created in the home
     assert not (tmp_path / "tg").exists()
+
+
+def test_the_tune_and_gate_assets_share_one_backfill_policy():
+    """A backfill puts assets in one run only if their policies agree: one missing would split every batch."""
+    from tenantguard.assets.batch import tenants_per_run
+
+    job_assets = defs.resolve_job_def("tune_and_gate").asset_layer.executable_asset_keys
+    policies = {_asset_graph().get(k).backfill_policy for k in job_assets}
+    assert len(policies) == 1
+    assert next(iter(policies)).max_partitions_per_run == tenants_per_run()
