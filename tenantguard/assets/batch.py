@@ -46,12 +46,19 @@ def tenant_backfill_policy() -> BackfillPolicy:
 
 
 @contextmanager
-def failing_step(tenant: str) -> Iterator[None]:
-    """An error that is not a verdict (store down, unreadable file) fails the step, naming the tenant."""
+def failing_step(where: str) -> Iterator[None]:
+    """An error that is not a verdict (store down, unreadable file) fails the step in one line naming
+    where (the tenant, or what was being loaded)."""
     try:
         yield
     except TenantGuardError as exc:
-        raise Failure(description=f"{tenant}: {exc}") from None
+        raise Failure(description=f"{where}: {exc}") from None
+
+
+def step_inputs(tenantguard):
+    """The resource's settings, registry and tenant list, read once per step (not once per tenant)."""
+    with failing_step("configuration"):
+        return tenantguard.settings(), tenantguard.registry(), tenantguard.tenants()
 
 
 @dataclass(frozen=True)
@@ -93,14 +100,12 @@ class TenantBatch:
         self.checks.append(TenantCheck(tenant, check_name, passed, description[:1000], dict(metadata or {}),
                                        severity))
 
-    def results(self, metadata: Mapping[str, Any] | None = None) -> Iterator[Any]:
-        """The materialization (every partition of the run, each with its own metadata), then the checks."""
-        summary = {"tenants_in_run": len(self.tenants), "held_tenants": ", ".join(sorted(self.held)) or "none"}
-        yield MaterializeResult(metadata={**(summary if self.is_batch else {}), **(metadata or {})})
-        yield from self.check_results()
-
-    def check_results(self) -> Iterator[Any]:
-        """One Output per selected check (Dagster wants it), then an evaluation per tenant."""
+    def results(self) -> Iterator[Any]:
+        """The materialization (every partition of the run, each with its own metadata), one Output per
+        selected check (Dagster wants it), then an evaluation per tenant."""
+        # Counts only: every partition of the run gets this, and no tenant's metadata names another tenant.
+        summary = {"tenants_in_run": len(self.tenants), "held_in_run": len(self.held)}
+        yield MaterializeResult(metadata=summary if self.is_batch else {})
         assets_def = self.context.assets_def
         selected = self.context.selected_asset_check_keys
         for output_name, spec in assets_def.check_specs_by_output_name.items():

@@ -2,7 +2,7 @@
 blocking check `behavioral_baseline`."""
 from dagster import AssetExecutionContext, MetadataValue, asset
 
-from tenantguard.assets.batch import TenantBatch, failing_step, tenant_backfill_policy
+from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
 from tenantguard.assets.metadata import md_table
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
 from tenantguard.pipelines.resources import TenantGuardResource
@@ -19,7 +19,7 @@ def behavior_report(context: AssetExecutionContext, tenantguard: TenantGuardReso
     from tenantguard.models.behavior_eval import evaluate_behavior
 
     batch = TenantBatch(context)
-    s, reg, tenants = tenantguard.settings(), tenantguard.registry(), tenantguard.tenants()
+    s, reg, tenants = step_inputs(tenantguard)
     for tid in batch.live():
         with failing_step(tid):
             tenant = tenant_by_id(tenants, tid)

@@ -2,7 +2,7 @@
 
 from dagster import AssetCheckSeverity, AssetExecutionContext, MetadataValue, asset
 
-from tenantguard.assets.batch import TenantBatch, failing_step, tenant_backfill_policy
+from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
 from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
@@ -21,14 +21,14 @@ from tenantguard.tenants import tenant_by_id
 )
 def finetune_dataset(context: AssetExecutionContext, tenantguard: TenantGuardResource):
     batch = TenantBatch(context)
-    s, tenants = tenantguard.settings(), tenantguard.tenants()
+    s, reg, tenants = step_inputs(tenantguard)
     for tid in batch.live():
         with failing_step(tid):
-            _prepare_one(batch, tenantguard, s, tenant_by_id(tenants, tid), tenants)
+            _prepare_one(batch, reg, s, tenant_by_id(tenants, tid), tenants)
     yield from batch.results()
 
 
-def _prepare_one(batch: TenantBatch, tenantguard: TenantGuardResource, s, tenant, tenants) -> None:
+def _prepare_one(batch: TenantBatch, reg, s, tenant, tenants) -> None:
     from tenantguard.models.prepare import load_prepared, prepare_dataset
 
     try:
@@ -36,7 +36,7 @@ def _prepare_one(batch: TenantBatch, tenantguard: TenantGuardResource, s, tenant
     except TenantGuardError:
         previous = None
     prepared = prepare_dataset(s, tenant, tenants=tenants)
-    _log_to_mlflow(tenantguard, prepared)
+    _log_to_mlflow(reg, prepared)
     limit = s.thresholds.max_rejected_share
     foreign = prepared.foreign_tenant_lines
     passed = prepared.rejected_share <= limit and not foreign
@@ -73,13 +73,12 @@ def _drift_check(batch: TenantBatch, previous, prepared) -> None:
                           **report.metrics()}, severity=AssetCheckSeverity.WARN)
 
 
-def _log_to_mlflow(tenantguard: TenantGuardResource, prepared) -> None:
+def _log_to_mlflow(reg, prepared) -> None:
     """One MLflow run per prepared digest, the dataset logged as a training input (reused on rerun)."""
     import mlflow
 
     from tenantguard.models.registry import TAG_DIGEST, TAG_TENANT
 
-    reg = tenantguard.registry()
     reg.check_reachable()
     exp = reg.experiment_id(f"tenantguard/{prepared.tenant_id}")
     found = reg.client.search_runs([exp], f"tags.`{TAG_DIGEST}` = '{prepared.digest}' and tags.kind = 'dataset'",

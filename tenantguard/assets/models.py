@@ -5,7 +5,7 @@ from typing import Optional
 from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, Config, Failure,
                      MaterializeResult, MetadataValue, asset)
 
-from tenantguard.assets.batch import TenantBatch, failing_step, tenant_backfill_policy
+from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
 from tenantguard.assets.datasets import finetune_dataset
 from tenantguard.assets.partitions import tenants_partitions
 from tenantguard.errors import TenantGuardError
@@ -60,7 +60,7 @@ def candidate_model(context: AssetExecutionContext, config: CandidateConfig, ten
     if config.adopt_version and batch.is_batch:
         raise Failure(description=f"adopt_version {config.adopt_version} names one version of one tenant; "
                                   f"this run covers {len(batch.tenants)} tenants: run one partition")
-    s, reg, tenants = tenantguard.settings(), tenantguard.registry(), tenantguard.tenants()
+    s, reg, tenants = step_inputs(tenantguard)
     for tid in batch.live():
         with failing_step(tid):
             reg.check_reachable()

@@ -5,7 +5,7 @@ It materializes only the tenants it promoted (or found already promoted): a tena
 run, or whose version the registry refuses, gets no materialization and fails the run by name."""
 from dagster import AssetExecutionContext, AssetMaterialization, Failure, MetadataValue, asset
 
-from tenantguard.assets.batch import TenantBatch, failing_step, tenant_backfill_policy
+from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
 from tenantguard.assets.partitions import tenants_partitions
 from tenantguard.errors import TenantGuardError
 from tenantguard.pipelines.resources import TenantGuardResource
@@ -22,8 +22,9 @@ def champion_model(context: AssetExecutionContext, tenantguard: TenantGuardResou
     from tenantguard.models.promotion import PromotionRefused, audit_to_log, promote
 
     batch = TenantBatch(context)
-    s, reg, tenants = tenantguard.settings(), tenantguard.registry(), tenantguard.tenants()
-    audit = audit_to_log(s, actor="dagster:champion_model")
+    s, reg, tenants = step_inputs(tenantguard)
+    with failing_step("audit log"):
+        audit = audit_to_log(s, actor="dagster:champion_model")
     for tid in batch.live():
         moves = []
         with failing_step(tid):
