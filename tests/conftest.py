@@ -26,19 +26,22 @@ STORY_CLEARED = ("MLFLOW_TRACKING_URI", "TENANTGUARD_TENANTS", "TENANTGUARD_DATA
                  "TENANTGUARD_KILLSWITCH_URL", "TENANTGUARD_INFERENCE_LOG_URL", "DAGSTER_HOME")
 
 
-@contextmanager
-def story_home(tmp_path_factory, name: str, *, secret: str):
-    """A tenantguard home of its own for a module-scoped story (TENANTGUARD_HOME and the secret set, the
-    other overrides cleared, all restored afterwards); yields its Settings."""
+def use_home(mp, home, *, secret: str):
+    """Point the environment at `home` with `secret`, the other overrides cleared; returns its Settings."""
     from tenantguard.config import Settings
 
-    home = tmp_path_factory.mktemp(name) / "home"
+    mp.setenv("TENANTGUARD_HOME", str(home))
+    mp.setenv("TENANTGUARD_SECRET", secret)
+    for var in STORY_CLEARED:
+        mp.delenv(var, raising=False)
+    return Settings.from_env()
+
+
+@contextmanager
+def story_home(tmp_path_factory, name: str, *, secret: str):
+    """A tenantguard home of its own for a module-scoped story (all restored afterwards); yields its Settings."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TENANTGUARD_HOME", str(home))
-        mp.setenv("TENANTGUARD_SECRET", secret)
-        for var in STORY_CLEARED:
-            mp.delenv(var, raising=False)
-        yield Settings.from_env()
+        yield use_home(mp, tmp_path_factory.mktemp(name) / "home", secret=secret)
 
 
 def write_small_world(settings, *, n_tenants: int = 3, seed: int = SMALL_WORLD_SEED, records_per_tenant: int = 60):

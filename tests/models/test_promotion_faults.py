@@ -14,10 +14,9 @@ import time
 
 import mlflow
 import pytest
-from conftest import write_small_world
+from conftest import use_home, write_small_world
 from dagster import AssetKey, instance_for_test
 
-from tenantguard.config import Settings
 from tenantguard.killswitch.audit import AuditLog
 from tenantguard.models import registry as R
 from tenantguard.models.promotion import TAG_LAST_ROLLBACK, TAG_PROMOTED_AT, audit_to_log, promote
@@ -27,16 +26,7 @@ from tenantguard.sensors.tenant_sync import sync_partitions
 
 pytestmark = pytest.mark.slow
 FEATURE = "support-assistant"
-CLEARED = ("MLFLOW_TRACKING_URI", "TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS", "TENANTGUARD_KILLSWITCH_URL",
-           "TENANTGUARD_INFERENCE_LOG_URL", "DAGSTER_HOME")
 PASSED = {R.TAG_ISOLATION: "passed", R.TAG_BEHAVIOR: "passed"}
-
-
-def _env(mp, home):
-    mp.setenv("TENANTGUARD_HOME", str(home))
-    mp.setenv("TENANTGUARD_SECRET", "faults-secret")
-    for var in CLEARED:
-        mp.delenv(var, raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +34,7 @@ def template(tmp_path_factory):
     """A home whose first tenant has four registered versions of one model, none promoted yet."""
     home = tmp_path_factory.mktemp("faults-template") / "home"
     with pytest.MonkeyPatch.context() as mp:
-        _env(mp, home)
-        s = Settings.from_env()
+        s = use_home(mp, home, secret="faults-secret")
         world = write_small_world(s)
         tid = world.tenants[0].id
         reg = R.Registry(s.mlflow_tracking_uri, s.artifact_root)
@@ -129,8 +118,7 @@ def home(template, tmp_path, monkeypatch):
     src, ids = template
     dst = tmp_path / "home"
     shutil.copytree(src, dst)
-    _env(monkeypatch, dst)
-    s = Settings.from_env()
+    s = use_home(monkeypatch, dst, secret="faults-secret")
     with instance_for_test(temp_dir=str(s.dagster_home)) as instance:
         sync_partitions(instance, ids)
         h = Home(s, instance, ids[0])

@@ -8,10 +8,9 @@ import shutil
 
 import mlflow
 import pytest
-from conftest import write_small_world
+from conftest import use_home, write_small_world
 from dagster import SensorResult, SkipReason, build_sensor_context, instance_for_test
 
-from tenantguard.config import Settings
 from tenantguard.demo.scenarios import Cast, production_rows
 from tenantguard.killswitch.audit import AuditLog
 from tenantguard.killswitch.client import KillSwitchClient
@@ -31,15 +30,6 @@ from tenantguard.tenants import load_tenants
 pytestmark = pytest.mark.slow
 FEATURE = "support-assistant"
 SECRET = "production-watch-secret"
-CLEARED = ("MLFLOW_TRACKING_URI", "TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS", "TENANTGUARD_KILLSWITCH_URL",
-           "TENANTGUARD_INFERENCE_LOG_URL", "DAGSTER_HOME")
-
-
-def _env(mp, home):
-    mp.setenv("TENANTGUARD_HOME", str(home))
-    mp.setenv("TENANTGUARD_SECRET", SECRET)
-    for var in CLEARED:
-        mp.delenv(var, raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +37,7 @@ def template(tmp_path_factory):
     """(home, tenant ids, cast, rows): champions v1 everywhere, the deviating tenant at v2 (v1 before it)."""
     home = tmp_path_factory.mktemp("production-template") / "home"
     with pytest.MonkeyPatch.context() as mp:
-        _env(mp, home)
-        s = Settings.from_env()
+        s = use_home(mp, home, secret=SECRET)
         world = write_small_world(s, n_tenants=4, seed=5)
         ids = [t.id for t in world.tenants]
         cast = Cast(contaminated=ids[0], source=ids[0], shifted=ids[0], retuned=ids[2], leak_reader=ids[3],
@@ -110,8 +99,7 @@ def home(template, tmp_path, monkeypatch):
     src, ids, cast, rows = template
     dst = tmp_path / "home"
     shutil.copytree(src, dst)
-    _env(monkeypatch, dst)
-    s = Settings.from_env()
+    s = use_home(monkeypatch, dst, secret=SECRET)
     with instance_for_test(temp_dir=str(s.dagster_home)) as instance:
         sync_partitions(instance, ids)
         yield Home(s, instance, ids, cast, [dict(r) for r in rows])

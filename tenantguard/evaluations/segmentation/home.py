@@ -28,7 +28,7 @@ def daily_seed(now: datetime | None = None) -> int:
 
 def inputs_from_home(settings: Settings, tenants: Sequence[Tenant]) -> SegmentationInputs:
     """Probe texts and the fingerprint index from each tenant's prepared data, or from its newest raw dataset
-    version when it has none yet (the audit does not need a tuning run)."""
+    version when it has none yet (the audit does not need a tuning run): `tenant_corpora` reads both."""
     from tenantguard.evaluations.canaries import is_canary_record
     from tenantguard.evaluations.fingerprint import FingerprintIndex
     from tenantguard.evaluations.isolation import record_text
@@ -37,47 +37,23 @@ def inputs_from_home(settings: Settings, tenants: Sequence[Tenant]) -> Segmentat
 
     corpora, missing = tenant_corpora(settings, tenants)
     texts = {c.tenant_id: [record_text(r) for r in (*c.train, *c.holdout) if not is_canary_record(r)] for c in corpora}
-    texts.update({tid: raw_texts(settings, tid) for tid in missing})
     base = read_base_corpus(settings) if settings.base_corpus_path.exists() else []
     if not missing:
         index = cached_index(settings, tenants)
-    else:  # some tenants only have raw data: index what there is (not cached: it changes as they are prepared)
+    else:  # some tenants have no usable data yet: index the rest and their system prompts (not cached)
         index = FingerprintIndex()
         prompts = {t.id: t.system_prompt for t in tenants}
         for c in corpora:
             index.add_tenant(c.tenant_id, c.texts())
         for tid in missing:
-            if texts[tid] or prompts[tid]:
-                index.add_tenant(tid, texts[tid] + [prompts[tid]])
+            if prompts[tid]:
+                index.add_tenant(tid, [prompts[tid]])
         if base:
             index.add_base(base)
     url = settings.inference_log_url
     return SegmentationInputs(tenants=tuple(tenants), secret=settings.secret(), index=index,
                               texts=lambda tid: texts.get(tid, []), neutral=tuple(base[:50]),
                               log_rows=lambda tid: newest_rows(url, tid), log_label=f"inference_log={_safe_url(url)}")
-
-
-def raw_texts(settings: Settings, tenant_id: str) -> list[str]:
-    """Well-formed records of the tenant's newest dataset version as texts (nothing if it has none)."""
-    import json
-
-    from tenantguard.errors import TenantGuardError
-    from tenantguard.models.prepare import dataset_versions
-
-    try:
-        path = dataset_versions(settings, tenant_id)[-1]
-    except TenantGuardError:
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            r = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(r, dict) and r.get("tenant_id") == tenant_id and all(
-                isinstance(r.get(k), str) for k in ("prompt", "completion")):
-            out.append(f"{r['prompt']}\n{r['completion']}")
-    return out
 
 
 def newest_rows(url: str, tenant_id: str, *, after_id: int = 0, batch: int = 5_000) -> Iterable[dict]:
