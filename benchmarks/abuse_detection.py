@@ -9,9 +9,9 @@ import collections
 import numpy as np
 
 from tenantguard.demo.traffic import KINDS, generate_traffic
-from tenantguard.monitoring import injection_corpus
-from tenantguard.monitoring.injection import default_scorer
-from tenantguard.monitoring.scanner import Scanner
+from tenantguard.monitoring.abuse import injection_corpus
+from tenantguard.monitoring.abuse.injection import default_scorer
+from tenantguard.monitoring.abuse.scanner import Scanner
 
 PROMPTS = {f"tenant-{i}": f"You are the support assistant of tenant {i}. Be concise." for i in range(4)}
 

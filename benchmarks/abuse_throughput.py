@@ -8,8 +8,8 @@ import resource
 import time
 
 from tenantguard.demo.traffic import generate_traffic
-from tenantguard.monitoring.injection import default_scorer
-from tenantguard.monitoring.scanner import Scanner
+from tenantguard.monitoring.abuse.injection import default_scorer
+from tenantguard.monitoring.abuse.scanner import Scanner
 
 PROMPTS = {f"tenant-{i}": f"You are the support assistant of tenant {i}. Be concise." for i in range(4)}
 

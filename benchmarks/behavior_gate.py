@@ -25,7 +25,7 @@ from tenantguard.evaluations.descriptors import prompt_index
 from tenantguard.evaluations.fingerprint import FingerprintIndex
 from tenantguard.evaluations.probes import load_suites
 from tenantguard.models.adapter import NGramTenantModel
-from tenantguard.models.tuner import finetune, record_text, train_base
+from tenantguard.models.ngram_tuner import finetune, record_text, train_base
 
 N_TENANTS = 8
 SEED_BASE = 9000  # never used in development or tests

@@ -21,7 +21,7 @@ from tenantguard.evaluations.descriptors import prompt_index
 from tenantguard.evaluations.fingerprint import FingerprintIndex
 from tenantguard.evaluations.probes import load_suites
 from tenantguard.models.adapter import NGramTenantModel
-from tenantguard.models.tuner import finetune, record_text, train_base
+from tenantguard.models.ngram_tuner import finetune, record_text, train_base
 
 
 def main() -> None:

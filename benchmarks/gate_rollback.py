@@ -47,11 +47,13 @@ def setup(home: Path, n_tenants: int, records: int, seed: int):
 
     from tenantguard.config import Settings
     from tenantguard.demo.world import build_world
-    from tenantguard.models import registry as R
-    from tenantguard.models.prepare import prepare_dataset
-    from tenantguard.models.promotion import audit_to_log, promote
-    from tenantguard.models.training import read_base_corpus
-    from tenantguard.models.tuner import finetune, log_ngram_model, train_base
+    from tenantguard.home.corpora import read_base_corpus
+    from tenantguard.home.prepare import prepare_dataset
+    from tenantguard.models.ngram_tuner import finetune, log_ngram_model, train_base
+    from tenantguard.registry import client as R
+    from tenantguard.registry import tags as T
+    from tenantguard.registry import tags as T
+    from tenantguard.registry.promotion import audit_to_log, promote
     from tenantguard.tenants import dump_tenants
 
     s = Settings.from_env()
@@ -68,9 +70,9 @@ def setup(home: Path, n_tenants: int, records: int, seed: int):
     for t in world.tenants:
         with mlflow.start_run(experiment_id=reg.experiment_id(f"tenantguard/{t.id}")) as run:
             info = log_ngram_model(finetune(base, prepared[t.id].train))
-        tags = {R.TAG_TENANT: t.id, R.TAG_FEATURE: FEATURE, R.TAG_ISOLATION: "passed", R.TAG_BEHAVIOR: "passed"}
-        mv = reg.register(R.model_name(FEATURE, t.id), info.model_uri, run.info.run_id, tags)
-        promote(reg, R.model_name(FEATURE, t.id), str(mv.version), audit)
+        tags = {T.TAG_TENANT: t.id, T.TAG_FEATURE: FEATURE, T.TAG_ISOLATION: "passed", T.TAG_BEHAVIOR: "passed"}
+        mv = reg.register(T.model_name(FEATURE, t.id), info.model_uri, run.info.run_id, tags)
+        promote(reg, T.model_name(FEATURE, t.id), str(mv.version), audit)
     return s, world.tenants, prepared
 
 
@@ -78,26 +80,27 @@ def latency(s, tenants, reps: int, seed: int) -> list[dict]:
     """Per repetition: a new champion v(k+1) of one tenant deviates; sensor tick + rollback job -> v1 again."""
     from dagster import build_sensor_context, instance_for_test
 
+    from tenantguard.assets.resource import TenantGuardResource
     from tenantguard.demo.scenarios import Cast, production_rows
-    from tenantguard.models import registry as R
-    from tenantguard.models.promotion import audit_to_log, promote
     from tenantguard.monitoring.inference_log import InferenceLog
     from tenantguard.pipelines.definitions import defs
-    from tenantguard.pipelines.resources import TenantGuardResource
+    from tenantguard.registry import client as R
+    from tenantguard.registry import tags as T
+    from tenantguard.registry.promotion import audit_to_log, promote
     from tenantguard.sensors.production_watch import production_watch_sensor
     from tenantguard.sensors.tenant_sync import sync_partitions
 
     ids = [t.id for t in tenants]
     victim = ids[min(2, len(ids) - 1)]
     cast = Cast(*(ids[0],) * 3, retuned=victim, leak_reader="-", leak_source="-")
-    name = R.model_name(FEATURE, victim)
+    name = T.model_name(FEATURE, victim)
     reg, log = R.Registry(s.mlflow_tracking_uri, s.artifact_root), InferenceLog(s.inference_log_url)
     job, out, cursor = defs.resolve_job_def("rollback"), [], None
     with instance_for_test(temp_dir=str(s.dagster_home)) as instance:
         sync_partitions(instance, ids)
         for k in range(reps):
             v1 = reg.client.get_model_version(name, "1")
-            mv = reg.register(name, v1.source, v1.run_id, {**v1.tags, R.TAG_STATUS: "candidate"})
+            mv = reg.register(name, v1.source, v1.run_id, {**v1.tags, T.TAG_STATUS: "candidate"})
             promote(reg, name, str(mv.version), audit_to_log(s, actor="bench"))
             rows = production_rows(s, tenants, {victim: str(mv.version)}, cast, seed=seed + k)
             log.append(rows)  # the deviating rows are in the log: the clock starts
@@ -136,12 +139,13 @@ def synthetic_rows(s, tenants, n: int, seed: int) -> list[dict]:
 def throughput(s, tenants, n: int, seed: int) -> tuple[list[list], int]:
     from dagster import build_sensor_context, instance_for_test
 
+    from tenantguard.assets.resource import TenantGuardResource
     from tenantguard.evaluations.textnorm import normalize
-    from tenantguard.models.eval_inputs import cached_index, tenant_corpora
+    from tenantguard.gates.production import watch
+    from tenantguard.home.corpora import cached_index, tenant_corpora
     from tenantguard.monitoring.inference_log import InferenceLog
     from tenantguard.monitoring.production import ProductionMonitor
-    from tenantguard.pipelines.resources import TenantGuardResource
-    from tenantguard.sensors.production_watch import production_watch_sensor, watch
+    from tenantguard.sensors.production_watch import production_watch_sensor
     from tenantguard.sensors.tenant_sync import sync_partitions
 
     rows = synthetic_rows(s, tenants, n, seed)

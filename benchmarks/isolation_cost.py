@@ -21,11 +21,17 @@ import numpy as np
 from tenantguard.demo.world import build_world
 from tenantguard.evaluations.canaries import canary_records, make_canaries
 from tenantguard.evaluations.exposure import canary_exposures, null_samples
-from tenantguard.evaluations.isolation import (AuditConfig, IsolationInputs, PowerTarget, TenantCorpus,
-                                               audit_isolation, record_text)
+from tenantguard.evaluations.isolation import (
+    AuditConfig,
+    IsolationInputs,
+    PowerTarget,
+    TenantCorpus,
+    audit_isolation,
+    record_text,
+)
 from tenantguard.evaluations.splits import split_train_holdout
-from tenantguard.models.adapter import NGramTenantModel
 from tenantguard.models import ngram
+from tenantguard.models.adapter import NGramTenantModel
 from tenantguard.models.ngram import NGramLM
 
 SECRET, K, M = b"bench-cost", 4, 1000

@@ -46,16 +46,18 @@ def _timed(owner, attr: str, label: str) -> None:
 
 def install_timers() -> None:
     """prepare = read + validate (incl. GX) + split + plant + write; gx is the validation part of it."""
-    from tenantguard.assets import datasets
-    from tenantguard.models import prepare, registry, training, tuner
+    from tenantguard.gates import datasets, tune
+    from tenantguard.home import prepare
+    from tenantguard.models import ngram_tuner
+    from tenantguard.registry import client
 
     _timed(prepare, "validate_lines", "validate (GX)")
-    _timed(prepare, "prepare_dataset", "prepare")
-    _timed(datasets, "_log_to_mlflow", "mlflow dataset log")
-    _timed(tuner, "finetune", "tune")
-    _timed(tuner, "log_ngram_model", "mlflow model log")
-    _timed(registry.Registry, "register", "mlflow register")
-    _timed(training, "register_candidate", "candidate total")
+    _timed(datasets, "prepare_dataset", "prepare")
+    _timed(datasets, "log_prepared_dataset", "mlflow dataset log")
+    _timed(ngram_tuner, "finetune", "tune")
+    _timed(ngram_tuner, "log_ngram_model", "mlflow model log")
+    _timed(client.Registry, "register", "mlflow register")
+    _timed(tune, "register_candidate", "candidate total")
 
 
 def write_world(settings, n: int, records: int, seed: int) -> None:
@@ -77,7 +79,7 @@ def run_size(n: int, *, records: int, seed: int, gates: bool) -> dict:
     from dagster import AssetKey, DagsterInstance
 
     from tenantguard.config import Settings
-    from tenantguard.demo.run import QUIET_RUN_CONFIG
+    from tenantguard.demo.execution import QUIET_RUN_CONFIG
     from tenantguard.pipelines.definitions import defs
     from tenantguard.sensors.tenant_sync import sync_partitions
     from tenantguard.tenants import load_tenants

@@ -24,8 +24,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "scaleout")]
 from conftest import write_small_world  # noqa: E402
-from services import (celery_workers, flush_redis_db, fresh_database, launch_runs, missing_services,  # noqa: E402
-                      service_env, write_dagster_home)
+from services import (  # noqa: E402
+    celery_workers,
+    flush_redis_db,
+    fresh_database,
+    launch_runs,
+    missing_services,
+    service_env,
+    write_dagster_home,
+)
 
 SECRET = "bench-secret"
 # Steps by where their time mostly goes: MLflow registry/artifact I/O vs evaluation compute.
@@ -69,8 +76,8 @@ def run_celery(n_tenants: int, sample: int, workers: int, per_run: int, tmp: Pat
     from dagster import DagsterInstance, execute_job, reconstructable
 
     from tenantguard.config import Settings
-    from tenantguard.models.registry import Registry
     from tenantguard.pipelines import celery_definitions
+    from tenantguard.registry.client import Registry
     from tenantguard.sensors.tenant_sync import sync_partitions
 
     home = tmp / "home"

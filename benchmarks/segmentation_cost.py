@@ -14,8 +14,8 @@ from tenantguard.demo.platform.retriever import DemoRetriever
 from tenantguard.demo.world import build_world
 from tenantguard.evaluations.segmentation.adapters import Guarded
 from tenantguard.evaluations.segmentation.evidence import ForeignData
-from tenantguard.evaluations.segmentation.probes import min_detectable_rate, probes_needed
 from tenantguard.evaluations.segmentation.rag import RagConfig, audit_rag
+from tenantguard.evaluations.segmentation.sampling import min_detectable_rate, probes_needed
 
 
 def one(n_tenants: int, probes: int, *, mode: str = "prefilter", seed: int = 0) -> dict:

@@ -15,7 +15,7 @@ _EXPORTS = {
     "Tenant": "tenantguard.tenants",
     "load_tenants": "tenantguard.tenants",
     "TenantGuardError": "tenantguard.errors",
-    "TenantModel": "tenantguard.evaluations.model",
+    "TenantModel": "tenantguard.evaluations.tenant_model",
     "FingerprintIndex": "tenantguard.evaluations.fingerprint",
     "audit_isolation": "tenantguard.evaluations.isolation",
     "audit_base": "tenantguard.evaluations.isolation",

@@ -37,6 +37,16 @@ class Settings:
     killswitch_override: str | None = None  # TENANTGUARD_KILLSWITCH_URL
     inference_log_override: str | None = None  # TENANTGUARD_INFERENCE_LOG_URL
     secret_override: str | None = field(default=None, repr=False)  # TENANTGUARD_SECRET; never printed
+    # Plug-ins (tenantguard.plugins): the tuner by name or module:function; further detectors, segmentation
+    # audit kinds and log readers as module:function factories.
+    tuner: str = "ngram"  # TENANTGUARD_TUNER
+    detectors: tuple[str, ...] = ()  # TENANTGUARD_DETECTORS
+    audit_kinds: tuple[str, ...] = ()  # TENANTGUARD_AUDIT_KINDS
+    log_readers: tuple[str, ...] = ()  # TENANTGUARD_LOG_READERS
+    # API-abuse policy overrides, `<kind>=<action>,...` (validated against the detectors' kinds), and cost model.
+    abuse_policy: str = ""  # TENANTGUARD_ABUSE_POLICY
+    abuse_daily_budget_usd: float = 50.0  # TENANTGUARD_ABUSE_DAILY_BUDGET_USD, per API key
+    abuse_usd_per_1k_tokens: float = 0.002  # TENANTGUARD_ABUSE_USD_PER_1K_TOKENS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -51,7 +61,13 @@ class Settings:
         return cls(home=home, tenants_file=tenants, datasets_root=datasets, mlflow_tracking_uri=uri,
                    thresholds=thresholds, killswitch_override=env.get("TENANTGUARD_KILLSWITCH_URL") or None,
                    inference_log_override=env.get("TENANTGUARD_INFERENCE_LOG_URL") or None,
-                   secret_override=env.get("TENANTGUARD_SECRET") or None)
+                   secret_override=env.get("TENANTGUARD_SECRET") or None,
+                   tuner=env.get("TENANTGUARD_TUNER", "").strip() or "ngram",
+                   detectors=_refs(env, "TENANTGUARD_DETECTORS"), audit_kinds=_refs(env, "TENANTGUARD_AUDIT_KINDS"),
+                   log_readers=_refs(env, "TENANTGUARD_LOG_READERS"),
+                   abuse_policy=env.get("TENANTGUARD_ABUSE_POLICY", "").strip(),
+                   abuse_daily_budget_usd=_positive(env, "TENANTGUARD_ABUSE_DAILY_BUDGET_USD", 50.0),
+                   abuse_usd_per_1k_tokens=_positive(env, "TENANTGUARD_ABUSE_USD_PER_1K_TOKENS", 0.002))
 
     # Everything below lives under the home so one directory is the whole embedded deployment.
     @property
@@ -135,4 +151,22 @@ def _fraction(env: Mapping[str, str], name: str) -> float:
         raise ConfigError(f"{name}={raw!r}: expected a number in [0, 1]") from None
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name}={raw!r}: expected a number in [0, 1]")
+    return value
+
+
+def _refs(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of module:function plug-in factories (validated when loaded)."""
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a positive number") from None
+    if not value > 0:
+        raise ConfigError(f"{name}={raw!r}: expected a positive number")
     return value

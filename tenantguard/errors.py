@@ -51,7 +51,7 @@ class Unauthorized(TenantGuardError):
 
 
 class InferenceLogInvalid(TenantGuardError):
-    """An inference-log row or file does not match the DESIGN.md contract."""
+    """An inference-log row or file does not match the contract in docs/contracts.md."""
 
 
 class ScopeInvalid(ConfigError):

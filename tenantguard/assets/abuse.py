@@ -6,12 +6,19 @@ recorded, so a re-materialization is cheap and shows acknowledgements as they ha
 """
 from collections import Counter
 
-from dagster import (AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, Failure,
-                     MaterializeResult, MetadataValue, asset)
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.errors import TenantGuardError
-from tenantguard.pipelines.resources import TenantGuardResource
 
 SEVERE_ACTIONS = ("kill_switch", "rollback")
 MAX_TABLE_ROWS = 50
@@ -23,7 +30,7 @@ MAX_TABLE_ROWS = 50
                                              "campaign, model extraction, token budget, jailbreak sweep)")],
        description="The tenant's API-abuse alerts (deduplicated, evidence masked) as found by abuse_watch_sensor.")
 def abuse_alerts(context: AssetExecutionContext, tenantguard: TenantGuardResource) -> MaterializeResult:
-    from tenantguard.monitoring.alerts import KINDS, AlertStore
+    from tenantguard.monitoring.abuse.alerts import KINDS, AlertStore
 
     try:
         tenant = tenantguard.tenant(context.partition_key)

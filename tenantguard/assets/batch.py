@@ -18,8 +18,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster import (AssetCheckEvaluation, AssetCheckSeverity, AssetExecutionContext, BackfillPolicy, BetaWarning,
-                     DagsterEventType, Failure, MaterializeResult, Output)
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    BackfillPolicy,
+    BetaWarning,
+    DagsterEventType,
+    Failure,
+    MaterializeResult,
+    Output,
+)
 
 from tenantguard.errors import ConfigError, TenantGuardError
 

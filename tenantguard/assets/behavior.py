@@ -5,7 +5,7 @@ from dagster import AssetExecutionContext, MetadataValue, asset
 from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
 from tenantguard.assets.metadata import md_table
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
-from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.tenants import tenant_by_id
 
 
@@ -16,7 +16,7 @@ from tenantguard.tenants import tenant_by_id
                                              "and drift tests against the champion's baseline")],
        description="Generic, tenant-configuration and adversarial probes; descriptors vs the champion's baseline.")
 def behavior_report(context: AssetExecutionContext, tenantguard: TenantGuardResource):
-    from tenantguard.models.behavior_eval import evaluate_behavior
+    from tenantguard.gates.behavior import evaluate_behavior
 
     batch = TenantBatch(context)
     s, reg, tenants = step_inputs(tenantguard)

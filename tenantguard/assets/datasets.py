@@ -4,8 +4,7 @@ from dagster import AssetCheckSeverity, AssetExecutionContext, MetadataValue, as
 
 from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
-from tenantguard.errors import TenantGuardError
-from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.tenants import tenant_by_id
 
 
@@ -29,22 +28,12 @@ def finetune_dataset(context: AssetExecutionContext, tenantguard: TenantGuardRes
 
 
 def _prepare_one(batch: TenantBatch, reg, s, tenant, tenants) -> None:
-    from tenantguard.models.prepare import load_prepared, prepare_dataset
+    from tenantguard.gates.datasets import prepare_and_log
 
-    try:
-        previous = load_prepared(s, tenant.id)
-    except TenantGuardError:
-        previous = None
-    prepared = prepare_dataset(s, tenant, tenants=tenants)
-    _log_to_mlflow(reg, prepared)
-    limit = s.thresholds.max_rejected_share
-    foreign = prepared.foreign_tenant_lines
-    passed = prepared.rejected_share <= limit and not foreign
-    reason = ("ok" if passed else
-              f"{len(foreign)} record(s) claim another tenant or carry its data (lines {foreign[:10]})" if foreign else
-              f"rejected share {prepared.rejected_share:.2%} exceeds limit {limit:.2%}")
-    batch.check(tenant.id, "dataset_valid", passed, reason, metadata={
-        "rejected_share": prepared.rejected_share, "limit": limit, "foreign_tenant_records": len(foreign),
+    previous, prepared, verdict = prepare_and_log(s, reg, tenant, tenants)
+    batch.check(tenant.id, "dataset_valid", verdict.passed, verdict.reason, metadata={
+        "rejected_share": prepared.rejected_share, "limit": verdict.limit,
+        "foreign_tenant_records": len(prepared.foreign_tenant_lines),
         "quarantined": prepared.quarantined, **{f"gx: {k}": v for k, v in prepared.expectations.items()}})
     _drift_check(batch, previous, prepared)
     batch.record(tenant.id, {
@@ -72,22 +61,3 @@ def _drift_check(batch: TenantBatch, previous, prepared) -> None:
                 metadata={"previous_version": previous.version, "drifted_columns": ", ".join(drifted) or "none",
                           **report.metrics()}, severity=AssetCheckSeverity.WARN)
 
-
-def _log_to_mlflow(reg, prepared) -> None:
-    """One MLflow run per prepared digest, the dataset logged as a training input (reused on rerun)."""
-    import mlflow
-
-    from tenantguard.models.registry import TAG_DIGEST, TAG_TENANT
-
-    reg.check_reachable()
-    exp = reg.experiment_id(f"tenantguard/{prepared.tenant_id}")
-    found = reg.client.search_runs([exp], f"tags.`{TAG_DIGEST}` = '{prepared.digest}' and tags.kind = 'dataset'",
-                                   max_results=1)
-    if found:
-        return
-    with mlflow.start_run(experiment_id=exp, run_name=f"dataset {prepared.version}",
-                          tags={TAG_TENANT: prepared.tenant_id, TAG_DIGEST: prepared.digest, "kind": "dataset"}):
-        reg.log_dataset_input(prepared.train, name=f"{prepared.tenant_id}/{prepared.version}",
-                              source=str(prepared.train_path), digest=prepared.digest)
-        mlflow.log_metrics({"kept": prepared.kept, "quarantined": prepared.quarantined,
-                            "rejected_share": prepared.rejected_share})

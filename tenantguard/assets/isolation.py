@@ -5,7 +5,7 @@ from dagster import AssetExecutionContext, MetadataValue, asset
 from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
 from tenantguard.assets.metadata import md_table
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
-from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.tenants import tenant_by_id
 
 
@@ -16,7 +16,7 @@ from tenantguard.tenants import tenant_by_id
                                              "through the candidate or its base, at family-wise alpha")],
        description="Exposure, membership inference and extraction audit of the candidate against every other tenant.")
 def isolation_report(context: AssetExecutionContext, tenantguard: TenantGuardResource):
-    from tenantguard.models.isolation_eval import evaluate_isolation
+    from tenantguard.gates.isolation import evaluate_isolation
 
     batch = TenantBatch(context)
     s, reg, tenants = step_inputs(tenantguard)

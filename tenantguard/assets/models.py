@@ -2,14 +2,23 @@
 
 from typing import Optional
 
-from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, Config, Failure,
-                     MaterializeResult, MetadataValue, asset)
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    Config,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
 from tenantguard.assets.datasets import finetune_dataset
 from tenantguard.assets.partitions import tenants_partitions
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.errors import TenantGuardError
-from tenantguard.pipelines.resources import TenantGuardResource
 from tenantguard.tenants import tenant_by_id
 
 
@@ -18,7 +27,7 @@ from tenantguard.tenants import tenant_by_id
                                    description="The shared base holds no tenant's fine-tuning data")],
        description="The shared base model `<feature>.base`; it becomes @champion only if it holds no tenant's data.")
 def base_model(context: AssetExecutionContext, tenantguard: TenantGuardResource) -> MaterializeResult:
-    from tenantguard.models.training import register_base
+    from tenantguard.gates.tune import register_base
 
     s, reg = tenantguard.settings(), tenantguard.registry()
     try:
@@ -53,8 +62,9 @@ class CandidateConfig(Config):
                    "@candidate with lineage to the dataset.")
 def candidate_model(context: AssetExecutionContext, config: CandidateConfig, tenantguard: TenantGuardResource):
     from tenantguard.errors import DatasetInvalid
-    from tenantguard.models.prepare import load_prepared
-    from tenantguard.models.training import adopt_candidate, register_candidate
+    from tenantguard.gates.tune import register_candidate
+    from tenantguard.home.prepared import load_prepared
+    from tenantguard.registry.versions import adopt_candidate
 
     batch = TenantBatch(context)
     if config.adopt_version and batch.is_batch:

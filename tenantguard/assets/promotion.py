@@ -7,8 +7,8 @@ from dagster import AssetExecutionContext, AssetMaterialization, Failure, Metada
 
 from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
 from tenantguard.assets.partitions import tenants_partitions
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.errors import TenantGuardError
-from tenantguard.pipelines.resources import TenantGuardResource
 from tenantguard.tenants import tenant_by_id
 
 GATED_BY = ["isolation_report", "behavior_report"]
@@ -18,8 +18,8 @@ GATED_BY = ["isolation_report", "behavior_report"]
        deps=GATED_BY, output_required=False,
        description="Promotes the candidate to `champion` when every blocking check passed (audited).")
 def champion_model(context: AssetExecutionContext, tenantguard: TenantGuardResource):
-    from tenantguard.models import registry as R
-    from tenantguard.models.promotion import PromotionRefused, audit_to_log, promote
+    from tenantguard.registry import tags as T
+    from tenantguard.registry.promotion import PromotionRefused, audit_to_log, promote
 
     batch = TenantBatch(context)
     s, reg, tenants = step_inputs(tenantguard)
@@ -31,7 +31,7 @@ def champion_model(context: AssetExecutionContext, tenantguard: TenantGuardResou
             reg.check_reachable()
             try:
                 for feature in tenant_by_id(tenants, tid).features:
-                    name = R.model_name(feature, tid)
+                    name = T.model_name(feature, tid)
                     version = reg.alias_version(name, "candidate")
                     if version is None:
                         raise TenantGuardError(f"{name} has no `candidate` alias: run candidate_model first")

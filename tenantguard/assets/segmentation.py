@@ -9,12 +9,19 @@ when the policy in segmentation.yaml maps its kind to `kill_switch`.
 """
 import json
 
-from dagster import (AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, Failure,
-                     MaterializeResult, MetadataValue, asset)
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.errors import TenantGuardError
-from tenantguard.pipelines.resources import TenantGuardResource
 
 CHECKS = {
     "rag_boundary": "Retrieval as this tenant never returns another tenant's documents, canaries or text, and other "
@@ -36,17 +43,20 @@ MAX_LISTED = 20
                    "tools (segmentation.yaml) and its logged model contexts; masked evidence only.")
 def segmentation_report(context: AssetExecutionContext, tenantguard: TenantGuardResource) -> MaterializeResult:
     from tenantguard.evaluations.segmentation.adapters import load_config
-    from tenantguard.evaluations.segmentation.home import config_path, run_from_home
+    from tenantguard.gates.respond import engage_segmentation_switches
+    from tenantguard.gates.segmentation import run_from_home
+    from tenantguard.home.layout import segmentation_config
+    from tenantguard.home.layout import segmentation_report as report_file
 
     try:
         settings = tenantguard.settings()
         tenant = tenantguard.tenant(context.partition_key)
-        config = load_config(config_path(settings))
+        config = load_config(segmentation_config(settings))
         reports = run_from_home(settings, tenant=tenant.id, config=config)
     except TenantGuardError as exc:
         raise Failure(description=str(exc)) from None
-    actions = engage_kill_switches(settings, tenant, reports, config.policy, run_id=context.run_id, log=context.log)
-    path = settings.home / "segmentation" / f"{tenant.id}.json"
+    actions = engage_segmentation_switches(settings, tenant, reports, config.policy, run_id=context.run_id, log=context.log)
+    path = report_file(settings, tenant.id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"tenant": tenant.id, "run_id": context.run_id, "actions": actions,
                                 "reports": [r.to_dict() for r in reports]}, indent=2))
@@ -70,30 +80,6 @@ def check_result(report) -> AssetCheckResult:
         metadata={"verdict": report.verdict, "adapters": ", ".join(report.adapters) or "none",
                   "findings": report.n_findings, "calls": report.calls, "errors": "; ".join(report.errors)[:500] or "none",
                   "budget": json.dumps(report.budget)[:1000]})
-
-
-def engage_kill_switches(settings, tenant, reports, policy, *, run_id=None, log=None) -> list[str]:
-    """Engage (feature, tenant) switches for failed audits whose policy is `kill_switch`; idempotent."""
-    failed = [r for r in reports if r.verdict == "failed" and policy.get(r.kind) == "kill_switch"]
-    if not failed:
-        return []
-    from tenantguard.killswitch.auth import Actor
-    from tenantguard.killswitch.model import Fallback
-    from tenantguard.killswitch.store import KillSwitchStore
-
-    store = KillSwitchStore(settings.killswitch_url)
-    actions = []
-    for r in failed:
-        reason = f"segmentation {r.kind} failed for {tenant.id}: {r.n_findings} finding(s), data of " \
-                 f"{', '.join(r.source_tenants) or 'unknown tenants'} (segmentation_report)"
-        for feature in tenant.features:
-            flip = store.engage({"feature": feature, "tenant": tenant.id}, actor=Actor.system("segmentation"),
-                                reason=reason[:500], fallback=Fallback("disable"), run_id=run_id)
-            state = "engaged" if flip.changed else "already engaged"
-            actions.append(f"kill switch #{flip.switch.id} {feature}/{tenant.id} {state} ({r.kind})")
-            if log is not None:
-                log.warning(f"kill switch {feature}/{tenant.id} {state}: {reason}")
-    return actions
 
 
 def _findings_table(reports) -> str:

@@ -57,6 +57,7 @@ def run_demo(settings: Settings, *, n_tenants: int = 6, seed: int = 7, echo: Cal
     os.environ.setdefault("TENANTGUARD_HOME", str(settings.home))
     from dagster import DagsterInstance
 
+    from tenantguard.demo.execution import execute, failure, outcome
     from tenantguard.demo.scenarios import Cast
     from tenantguard.pipelines.definitions import defs
     from tenantguard.sensors.tenant_sync import sync_partitions
@@ -70,15 +71,15 @@ def run_demo(settings: Settings, *, n_tenants: int = 6, seed: int = 7, echo: Cal
         echo("[1] shared base model")
         result = execute(defs.resolve_job_def("base_job"), instance, settings)
         if not result.success:
-            raise SystemExit(f"base_job failed: {_failure(result)}")
+            raise SystemExit(f"base_job failed: {failure(result)}")
         echo("[2] tune and gate every tenant (finetune_dataset -> candidate_model -> isolation/behavior -> champion)")
         job = defs.resolve_job_def("tune_and_gate")
         for i, t in enumerate(tenants, start=1):
             ts = time.monotonic()
             res = execute(job, instance, settings, partition_key=t.id)
-            echo(f"    [{i}/{len(tenants)}] {t.id:<20} {time.monotonic() - ts:5.1f}s  {_outcome(res)}")
+            echo(f"    [{i}/{len(tenants)}] {t.id:<20} {time.monotonic() - ts:5.1f}s  {outcome(res)}")
         if cast is not None:
-            from tenantguard.demo import incidents
+            from tenantguard.demo import story as incidents
 
             actions += incidents.retunes(settings, instance, defs, cast, seed=seed, echo=echo)
             actions += incidents.external_tune(settings, instance, defs, cast, seed=seed, echo=echo)
@@ -99,45 +100,11 @@ def run_demo(settings: Settings, *, n_tenants: int = 6, seed: int = 7, echo: Cal
     return {"rows": rows, "actions": actions}
 
 
-def _outcome(result) -> str:
-    """'promoted', or which check blocked the run, or the failure."""
-    failed_checks = [ev.asset_check_evaluation_data.check_name for ev in result.all_events
-                     if ev.event_type_value == "ASSET_CHECK_EVALUATION"
-                     and not ev.asset_check_evaluation_data.passed
-                     and ev.asset_check_evaluation_data.severity.value == "ERROR"]
-    if failed_checks:
-        return "BLOCKED by " + ", ".join(sorted(set(failed_checks)))
-    if not result.success:
-        return f"FAILED: {_failure(result)}"
-    return "passed every gate"
-
-
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
-
-def execute(job, instance, settings: Settings, *, run_config: dict | None = None, **kwargs):
-    """Run a job in process on the real instance; library chatter goes to <home>/logs/demo.log."""
-    import contextlib
-
-    settings.logs_dir.mkdir(parents=True, exist_ok=True)
-    with (settings.logs_dir / "demo.log").open("a") as log, contextlib.redirect_stderr(log), \
-            contextlib.redirect_stdout(log):
-        return job.execute_in_process(instance=instance, raise_on_error=False,
-                                      run_config={**QUIET_RUN_CONFIG, **(run_config or {})}, **kwargs)
-
-
-def _failure(result) -> str:
-    for ev in result.all_events:
-        if ev.is_step_failure:
-            err = ev.step_failure_data.error
-            return (err.message or "").strip().splitlines()[0][:200] if err else ev.message
-    return "see the run in the Dagster UI"
-
-
 def summary_rows(settings: Settings, tenants) -> list[dict]:
     from tenantguard.errors import TenantGuardError
-    from tenantguard.models.prepare import load_prepared
-    from tenantguard.models.registry import Registry, model_name
+    from tenantguard.home.prepared import load_prepared
+    from tenantguard.registry.client import Registry
+    from tenantguard.registry.tags import model_name
 
     reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)
     rows = []

@@ -71,7 +71,7 @@ def write_retunes(settings: Settings, cast: Cast, *, seed: int) -> list[str]:
 
 def contaminated_base_corpus(settings: Settings, cast: Cast, *, share: float = 0.05, seed: int = 0) -> list[str]:
     """The base corpus plus a share of one tenant's records: a base refresh that absorbed tenant data."""
-    from tenantguard.models.training import read_base_corpus
+    from tenantguard.home.corpora import read_base_corpus
 
     rng = np.random.default_rng(seed)
     src = _read(settings.datasets_root / cast.source / "v0001.jsonl")
@@ -84,8 +84,8 @@ def production_rows(settings: Settings, tenants, champions: dict[str, str], cast
     """Traffic served by each tenant's champion (real generations), interleaved in time; `cast.retuned`
     starts answering with runaway repetition after `deviate_after` requests, and one request of
     `cast.leak_reader` is answered with a record of `cast.leak_source` (a shared-cache bug)."""
+    from tenantguard.home.prepared import load_prepared
     from tenantguard.models.adapter import load_tenant_model
-    from tenantguard.models.prepare import load_prepared
 
     rng = np.random.default_rng(seed)
     per: dict[str, list[dict]] = {}

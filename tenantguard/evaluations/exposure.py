@@ -24,7 +24,7 @@ from scipy import stats
 
 from tenantguard.errors import ModelOutputInvalid
 from tenantguard.evaluations.canaries import FORMATS_BY_ID, Canary, CanaryFormat
-from tenantguard.evaluations.model import TenantModel
+from tenantguard.evaluations.tenant_model import TenantModel
 
 DEFAULT_M = 1000
 MIN_TAIL = 10  # below this many null candidates above a canary, extrapolate

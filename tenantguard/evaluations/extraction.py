@@ -17,7 +17,7 @@ import numpy as np
 from tenantguard.errors import ModelOutputInvalid
 from tenantguard.evaluations.canaries import FORMATS, Canary
 from tenantguard.evaluations.fingerprint import FingerprintIndex
-from tenantguard.evaluations.model import TenantModel
+from tenantguard.evaluations.tenant_model import TenantModel
 from tenantguard.evaluations.textnorm import normalize
 
 _DIGITS = re.compile(r"\d(?:[\s\-./]?\d)+")

@@ -18,13 +18,18 @@ from typing import Sequence
 import numpy as np
 
 from tenantguard.evaluations.canaries import Canary, is_canary_record
-from tenantguard.evaluations.exposure import (DEFAULT_M, CanaryExposure, canary_exposures, exposure_threshold,
-                                              reference_calibration)
+from tenantguard.evaluations.exposure import (
+    DEFAULT_M,
+    CanaryExposure,
+    canary_exposures,
+    exposure_threshold,
+    reference_calibration,
+)
 from tenantguard.evaluations.extraction import ExtractionResult, Probe, canary_probes, run_extraction
 from tenantguard.evaluations.fingerprint import FingerprintIndex
 from tenantguard.evaluations.isolation_report import ERROR, FAILED, PASSED, IsolationReport, SourceResult
 from tenantguard.evaluations.membership import MembershipResult, identifiers, membership_test
-from tenantguard.evaluations.model import TenantModel
+from tenantguard.evaluations.tenant_model import TenantModel
 
 TESTS = ("exposure", "membership", "extraction")
 

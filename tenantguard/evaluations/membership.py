@@ -28,7 +28,7 @@ import numpy as np
 from scipy import stats
 
 from tenantguard.evaluations.exposure import MIN_TAIL, _scores, fit_tail, tail_probability
-from tenantguard.evaluations.model import TenantModel
+from tenantguard.evaluations.tenant_model import TenantModel
 
 _IDENT = re.compile(r"\d{4,}")
 # Skew-normal only: an exponential guard (as for canaries) costs most of the sparse-leak power here;

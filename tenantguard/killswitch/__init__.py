@@ -8,8 +8,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Scope": "scope", "Fallback": "model", "Switch": "model", "Decision": "model", "FlipResult": "model",
-    "parse_expiry": "model", "AuditLog": "audit", "AuditEntry": "audit", "VerifyResult": "audit",
+    "Scope": "scope", "Fallback": "switch", "Switch": "switch", "Decision": "switch", "FlipResult": "switch",
+    "parse_expiry": "switch", "AuditLog": "audit", "AuditEntry": "audit", "VerifyResult": "audit",
     "Actor": "auth", "SYSTEM_ACTOR": "auth", "ROLES": "auth", "KillSwitchStore": "store",
     "KillSwitchClient": "client", "KillSwitchProvider": "provider", "run_drill": "drill", "DrillResult": "drill",
 }

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from tenantguard.errors import AuditChainBroken, ConfigError
 from tenantguard.killswitch import db, schema
-from tenantguard.killswitch.model import iso, utcnow
+from tenantguard.killswitch.switch import iso, utcnow
 
 FORMAT_VERSION = 1
 _MAX_ACTION = 64

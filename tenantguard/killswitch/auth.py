@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from tenantguard.errors import ConfigError, Unauthorized
 from tenantguard.killswitch import db, schema
 from tenantguard.killswitch.audit import append_in
-from tenantguard.killswitch.model import iso, utcnow
+from tenantguard.killswitch.switch import iso, utcnow
 
 ROLES = ("viewer", "responder", "admin")
 _RANK = {r: i for i, r in enumerate(ROLES)}

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from tenantguard.killswitch import db
-from tenantguard.killswitch.model import Decision, Fallback, Switch
 from tenantguard.killswitch.scope import PATTERNS, Key, pattern_of
 from tenantguard.killswitch.store import read_engaged, read_version
+from tenantguard.killswitch.switch import Decision, Fallback, Switch
 
 log = logging.getLogger(__name__)
 MISS = Decision(killed=False)

@@ -1,6 +1,6 @@
 """`engage --dry-run`: which recent inference-log requests a switch would have hit.
 
-Reads the DESIGN.md inference-log table (`inference_log`: id, ts, tenant_id, feature, region, ...) by
+Reads the inference-log table of docs/contracts.md (`inference_log`: id, ts, tenant_id, feature, region, ...) by
 reflection, read-only, so a missing database or table is reported rather than created. Only ids,
 times and scope fields are returned: prompts and completions never leave the log.
 """

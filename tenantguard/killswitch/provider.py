@@ -20,7 +20,7 @@ from openfeature.flag_evaluation import ErrorCode, FlagResolutionDetails, Reason
 from openfeature.provider import AbstractProvider, Metadata
 
 from tenantguard.killswitch.client import KillSwitchClient
-from tenantguard.killswitch.model import Decision
+from tenantguard.killswitch.switch import Decision
 
 
 class KillSwitchProvider(AbstractProvider):

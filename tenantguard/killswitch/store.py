@@ -15,8 +15,8 @@ from tenantguard.errors import ScopeInvalid, SwitchNotFound
 from tenantguard.killswitch import db, schema
 from tenantguard.killswitch.audit import AuditEntry, AuditLog, append_in
 from tenantguard.killswitch.auth import Actor, ActorRegistry
-from tenantguard.killswitch.model import Fallback, FlipResult, Switch, iso, parse_iso, utcnow
 from tenantguard.killswitch.scope import Scope
+from tenantguard.killswitch.switch import Fallback, FlipResult, Switch, iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
 EXPIRY_ACTOR = Actor.system("expiry")

@@ -1,4 +1,4 @@
-"""MLflow pyfunc wrapper of the default n-gram model (Model I/O contract of DESIGN.md)."""
+"""MLflow pyfunc wrapper of the default n-gram model (Model I/O contract, docs/contracts.md)."""
 from __future__ import annotations
 
 import mlflow.pyfunc

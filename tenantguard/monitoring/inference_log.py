@@ -1,4 +1,4 @@
-"""The inference-log table (DESIGN.md "Inference logs"): one row a production request, read by cursor.
+"""The inference-log table (docs/contracts.md "Inference logs"): one row a production request, read by cursor.
 
 SQLAlchemy Core over any URL (default SQLite under the home). `id` is assigned by the table and only
 grows (SQLite AUTOINCREMENT), so a reader that remembers the last id it saw misses nothing. `ts` is

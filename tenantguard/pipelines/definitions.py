@@ -7,11 +7,11 @@ from tenantguard.assets.datasets import finetune_dataset
 from tenantguard.assets.isolation import isolation_report
 from tenantguard.assets.models import base_model, candidate_model
 from tenantguard.assets.promotion import champion_model
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.assets.segmentation import segmentation_report
 from tenantguard.pipelines.abuse_jobs import abuse_alerts_job
 from tenantguard.pipelines.jobs import base_job, evaluate_version_job, tune_and_gate_job
-from tenantguard.pipelines.killswitch_job import kill_switch_job
-from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.pipelines.kill_switch_job import kill_switch_job
 from tenantguard.pipelines.rollback_job import rollback_job
 from tenantguard.pipelines.segmentation_schedule import segmentation_daily_schedule, segmentation_job
 from tenantguard.sensors.abuse import abuse_watch_sensor
@@ -27,6 +27,6 @@ defs = Definitions(
           abuse_alerts_job],
     schedules=[segmentation_daily_schedule],
     sensors=[tenant_sync_sensor, dataset_watch_sensor, registry_watch_sensor, production_watch_sensor,
-             abuse_watch_sensor],
+             abuse_watch_sensor.with_attributes(jobs=[abuse_alerts_job, rollback_job])],
     resources={"tenantguard": TenantGuardResource()},
 )

@@ -3,8 +3,9 @@ from typing import Optional
 
 from dagster import Config, Failure, OpExecutionContext, in_process_executor, job, op
 
+from tenantguard.assets.resource import TenantGuardResource
+from tenantguard.assets.runs import ACTOR_TAG, ROLLBACK_JOB, ROLLBACK_OP
 from tenantguard.errors import TenantGuardError
-from tenantguard.pipelines.resources import TenantGuardResource
 
 
 class RollbackConfig(Config):
@@ -17,11 +18,11 @@ class RollbackConfig(Config):
     only_if_champion: Optional[str] = None  # the deviating version: a no-op once it is no longer champion
 
 
-@op(description="Roll the tenant's champion back to the last version that passed and was promoted.")
+@op(name=ROLLBACK_OP, description="Roll the tenant's champion back to the last version that passed and was promoted.")
 def rollback_op(context: OpExecutionContext, config: RollbackConfig, tenantguard: TenantGuardResource) -> dict:
-    from tenantguard.models.rollback import run_rollback
+    from tenantguard.gates.rollback import run_rollback
 
-    actor = context.run.tags.get("tenantguard/actor", "dagster:rollback")
+    actor = context.run.tags.get(ACTOR_TAG, "dagster:rollback")
     try:
         out = run_rollback(tenantguard.settings(), tenant_id=config.tenant, reason=config.reason,
                            feature=config.feature, target=config.target_version, dry_run=config.dry_run,
@@ -36,7 +37,7 @@ def rollback_op(context: OpExecutionContext, config: RollbackConfig, tenantguard
 
 
 # In process everywhere: an incident action must not wait on a busy worker fleet.
-@job(executor_def=in_process_executor, name="rollback",
+@job(executor_def=in_process_executor, name=ROLLBACK_JOB,
      description="Roll a tenant's model back (config: tenant, reason, target_version, dry_run).")
 def rollback_job():
     rollback_op()

@@ -12,57 +12,44 @@ tick that dies before its cursor is committed repeats safely:
 import hashlib
 import json
 
-from dagster import (DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor)
+from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from tenantguard.assets.partitions import TENANTS_PARTITION_NAME, tenants_partitions
+from tenantguard.assets.resource import TenantGuardResource
+from tenantguard.assets.runs import ABUSE_ALERTS_JOB, ROLLBACK_JOB, rollback_run_config, sensor_tags
 from tenantguard.errors import TenantGuardError
-from tenantguard.pipelines.abuse_jobs import abuse_alerts_job
-from tenantguard.pipelines.resources import TenantGuardResource
-from tenantguard.pipelines.rollback_job import rollback_job
+from tenantguard.gates.respond import ABUSE_COMPONENT, engage_abuse_switch
 
 MAX_ROWS_PER_TICK = 100_000
-ACTOR = "abuse_watch"
+ACTOR = ABUSE_COMPONENT
 
 
 def read_cursor(cursor: str | None) -> int:
     return int(json.loads(cursor)["last_id"]) if cursor else 0
 
 
-def engage_kill_switch(settings, alert) -> str:
-    """Engage the alert's (feature, tenant) switch once per finding; returns what happened, in words."""
-    from tenantguard.killswitch.incidents import engage_once
-    from tenantguard.killswitch.model import Fallback
-
-    reason = f"{alert.kind} on key {alert.api_key or '-'}: {alert.summary} (alert {alert.alert_id})"
-    return engage_once(settings.killswitch_url, {"feature": alert.feature, "tenant": alert.tenant_id},
-                       incident_id=f"abuse:{alert.alert_id}", component=ACTOR, reason=reason,
-                       fallback=Fallback("disable")).note
-
-
 def alerts_run(tenant: str, alerts) -> RunRequest:
     pairs = sorted(f"{a.alert_id}:{a.last_id}" for a in alerts)
     digest = hashlib.sha256(",".join(pairs).encode()).hexdigest()[:16]
-    return RunRequest(run_key=f"abuse_alerts:{tenant}:{digest}", job_name=abuse_alerts_job.name,
-                      partition_key=tenant,
-                      tags={"tenantguard/actor": f"sensor:{ACTOR}", "tenantguard/tenant": tenant,
-                            "tenantguard/alerts": ",".join(sorted({a.alert_id for a in alerts}))[:1000]})
+    return RunRequest(run_key=f"abuse_alerts:{tenant}:{digest}", job_name=ABUSE_ALERTS_JOB, partition_key=tenant,
+                      tags=sensor_tags(ACTOR, tenant, **{
+                          "tenantguard/alerts": ",".join(sorted({a.alert_id for a in alerts}))[:1000]}))
 
 
 def rollback_run(alert) -> RunRequest:
-    reason = f"{alert.kind}: {alert.summary} (alert {alert.alert_id})"[:500]
+    reason = f"{alert.kind}: {alert.summary} (alert {alert.alert_id})"
     return RunRequest(
-        run_key=f"abuse_rollback:{alert.alert_id}", job_name=rollback_job.name,
-        run_config={"ops": {"rollback_op": {"config": {"tenant": alert.tenant_id, "feature": alert.feature,
-                                                       "reason": reason, "preview": False}}}},
-        tags={"tenantguard/actor": f"sensor:{ACTOR}", "tenantguard/tenant": alert.tenant_id,
-              "tenantguard/alert": alert.alert_id})
+        run_key=f"abuse_rollback:{alert.alert_id}", job_name=ROLLBACK_JOB,
+        run_config=rollback_run_config(alert.tenant_id, alert.feature, reason),
+        tags=sensor_tags(ACTOR, alert.tenant_id, **{"tenantguard/alert": alert.alert_id}))
 
 
-@sensor(jobs=[abuse_alerts_job, rollback_job], minimum_interval_seconds=60,
+# Also targets `rollback`: pipelines.definitions attaches both jobs (sensors do not import pipelines).
+@sensor(job_name=ABUSE_ALERTS_JOB, minimum_interval_seconds=60,
         default_status=DefaultSensorStatus.RUNNING,
         description="Inference log -> API-abuse alerts (abuse_alerts per tenant), kill switch or rollback by policy.")
 def abuse_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuardResource):
-    from tenantguard.monitoring.scan import scan_log
+    from tenantguard.monitoring.abuse.scan import scan_log
 
     after = read_cursor(context.cursor)
     try:
@@ -86,7 +73,7 @@ def abuse_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuar
     for a in result.alerts:
         if a.action == "kill_switch":
             try:
-                note = engage_kill_switch(s, a)
+                note = engage_abuse_switch(s, a)
             except TenantGuardError as exc:  # a bad scope from a log row must not stop the other actions
                 note = f"kill switch not engaged: {exc}"
             notes.append(note)

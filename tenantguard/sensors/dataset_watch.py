@@ -4,35 +4,19 @@ import json
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from tenantguard.assets.partitions import TENANTS_PARTITION_NAME
-from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.assets.resource import TenantGuardResource
+from tenantguard.assets.runs import TUNE_AND_GATE_JOB
+from tenantguard.home.datasets import newest_versions
+from tenantguard.home.prepared import prepared_version
 
 
-def newest_versions(datasets_root, tenant_ids) -> dict[str, str]:
-    out = {}
-    for tid in tenant_ids:
-        d = datasets_root / tid
-        if d.is_dir():
-            files = sorted(p.name for p in d.glob("*.jsonl"))
-            if files:
-                out[tid] = files[-1]
-    return out
-
-
-def prepared_version(settings, tenant_id: str) -> str | None:
-    current = settings.prepared_root / tenant_id / "current.json"
-    if not current.exists():
-        return None
-    manifest = settings.prepared_root / tenant_id / json.loads(current.read_text())["digest"] / "manifest.json"
-    return json.loads(manifest.read_text())["version"] + ".jsonl" if manifest.exists() else None
-
-
-@sensor(job_name="tune_and_gate", minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+@sensor(job_name=TUNE_AND_GATE_JOB, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
         description="Requests tune_and_gate when a tenant's newest dataset version has not been prepared yet.")
 def dataset_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuardResource):
     s = tenantguard.settings()
     tenants = context.instance.get_dynamic_partitions(TENANTS_PARTITION_NAME)
     cursor = json.loads(context.cursor) if context.cursor else {}
-    newest = newest_versions(s.datasets_root, tenants)
+    newest = newest_versions(s, tenants)
     requests = []
     for tid, version in sorted(newest.items()):
         if cursor.get(tid) == version or prepared_version(s, tid) == version:

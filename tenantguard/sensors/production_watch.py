@@ -9,64 +9,17 @@ import json
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
+from tenantguard.assets.resource import TenantGuardResource
+from tenantguard.assets.runs import ROLLBACK_JOB, rollback_run_config, sensor_tags
 from tenantguard.errors import TenantGuardError
-from tenantguard.pipelines.resources import TenantGuardResource
-
-MAX_ROWS_PER_TICK = 100_000
-KEEP_STATES = 3
-
-
-def load_state(state_dir, last_id: int) -> dict | None:
-    path = state_dir / f"production-state-{last_id}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+from tenantguard.gates.production import watch
+from tenantguard.gates.respond import engage_leak_switch
+from tenantguard.registry import tags as T
 
 
-def save_state(state_dir, state: dict) -> None:
-    state_dir.mkdir(parents=True, exist_ok=True)
-    tmp = state_dir / "production-state.tmp"
-    tmp.write_text(json.dumps(state))
-    tmp.replace(state_dir / f"production-state-{state['last_id']}.json")
-    olds = sorted(state_dir.glob("production-state-*.json"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
-    for p in olds[:-KEEP_STATES]:
-        p.unlink()
-
-
-def watch(settings, tenants, cursor_id: int, *, max_rows: int = MAX_ROWS_PER_TICK):
-    """One evaluation: (findings, new cursor id, rows read). Pure of Dagster so it is benchmarkable."""
-    from tenantguard.models.eval_inputs import cached_index
-    from tenantguard.monitoring.inference_log import InferenceLog
-    from tenantguard.monitoring.production import ProductionMonitor
-
-    state_dir = settings.home / "monitoring"
-    state = load_state(state_dir, cursor_id) if cursor_id else None
-    if cursor_id and state is None:
-        state = {"last_id": cursor_id, "streams": {}}  # state lost: resume from the cursor, fresh references
-    monitor = ProductionMonitor(scanner=cached_index(settings, tenants), state=state)
-    log, findings, n = InferenceLog(settings.inference_log_url), [], 0
-    for batch in log.iter_batches(monitor.last_id, batch=10_000):
-        findings.extend(monitor.observe(batch))
-        n += len(batch)
-        if n >= max_rows:
-            break
-    save_state(state_dir, monitor.state)
-    return findings, monitor.last_id, n
-
-
-def engage_leak_switch(settings, finding):
-    """The tenant's feature switch, once per leak finding (a responder's release is not undone by a replay)."""
-    from tenantguard.killswitch.incidents import engage_once
-    from tenantguard.killswitch.model import Fallback
-
-    return engage_once(settings.killswitch_url, {"feature": finding.feature, "tenant": finding.tenant_id},
-                       incident_id=f"leak:{finding.tenant_id}:{finding.feature}:{finding.first_id}",
-                       component="production_watch", reason=finding.reason, fallback=Fallback("previous_version"))
-
-
-@sensor(job_name="rollback", minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+@sensor(job_name=ROLLBACK_JOB, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
         description="Inference log -> rollback on deviation, kill switch on a cross-tenant hit.")
 def production_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuardResource):
-    from tenantguard.models import registry as R
-
     s = tenantguard.settings()
     cursor = json.loads(context.cursor) if context.cursor else {"last_id": 0}
     try:
@@ -86,7 +39,7 @@ def production_watch_sensor(context: SensorEvaluationContext, tenantguard: Tenan
                 continue
             context.log.warning(f"kill switch {f.feature}/{f.tenant_id}: {flip.note}: {f.reason}")
             continue
-        name = R.model_name(f.feature, f.tenant_id)
+        name = T.model_name(f.feature, f.tenant_id)
         if (name, f.model_version) in requested:
             continue  # later windows of the same incident: one rollback, not one per window
         if reg.alias_version(name, "champion") != f.model_version:
@@ -95,11 +48,8 @@ def production_watch_sensor(context: SensorEvaluationContext, tenantguard: Tenan
         requested.add((name, f.model_version))
         requests.append(RunRequest(
             run_key=f"rollback:{name}:{f.model_version}:{f.last_id}",
-            run_config={"ops": {"rollback_op": {"config": {"tenant": f.tenant_id, "feature": f.feature,
-                                                           "reason": f.reason[:500], "preview": False,
-                                                           "only_if_champion": f.model_version}}}},
-            tags={"tenantguard/actor": "sensor:production_watch", "tenantguard/tenant": f.tenant_id,
-                  "tenantguard/evidence": json.dumps(f.metrics)[:1000]}))
+            run_config=rollback_run_config(f.tenant_id, f.feature, f.reason, only_if_champion=f.model_version),
+            tags=sensor_tags("production_watch", f.tenant_id, **{"tenantguard/evidence": json.dumps(f.metrics)[:1000]})))
     new_cursor = json.dumps({"last_id": last_id})
     if not requests:
         return SensorResult(skip_reason=SkipReason(f"{n} rows up to id {last_id}: no deviation needing a rollback"

@@ -8,9 +8,11 @@ import json
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from tenantguard.assets.partitions import TENANTS_PARTITION_NAME
+from tenantguard.assets.resource import TenantGuardResource
+from tenantguard.assets.runs import EVALUATE_VERSION_JOB, adopt_run_config
 from tenantguard.errors import TenantGuardError
-from tenantguard.models import registry as R
-from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.registry import client as R
+from tenantguard.registry import tags as T
 
 MAX_REQUESTS_PER_TICK = 200
 
@@ -31,9 +33,9 @@ def new_external_versions(reg: R.Registry, cursor: dict) -> tuple[list, dict]:
         ts = int(mv.creation_timestamp)
         if ts < since or (ts == since and key in seen):
             continue
-        tenant, feature = mv.tags.get(R.TAG_TENANT), mv.tags.get(R.TAG_FEATURE)
-        if tenant and feature and tenant != R.BASE_TENANT and mv.name == R.model_name(feature, tenant) \
-                and not mv.tags.get(R.TAG_STATUS):
+        tenant, feature = mv.tags.get(T.TAG_TENANT), mv.tags.get(T.TAG_FEATURE)
+        if tenant and feature and tenant != T.BASE_TENANT and mv.name == T.model_name(feature, tenant) \
+                and not mv.tags.get(T.TAG_STATUS):
             fresh.append(mv)
         if ts > since:
             since, seen = ts, set()
@@ -41,7 +43,7 @@ def new_external_versions(reg: R.Registry, cursor: dict) -> tuple[list, dict]:
     return fresh, {"ts": since, "seen": sorted(seen)}
 
 
-@sensor(job_name="evaluate_version", minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+@sensor(job_name=EVALUATE_VERSION_JOB, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
         description="Requests evaluate_version for each tenant model version registered outside Dagster.")
 def registry_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuardResource):
     reg = tenantguard.registry()
@@ -54,13 +56,13 @@ def registry_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantG
     partitions = set(context.instance.get_dynamic_partitions(TENANTS_PARTITION_NAME))
     requests = []
     for mv in fresh[:MAX_REQUESTS_PER_TICK]:
-        tenant, feature = mv.tags[R.TAG_TENANT], mv.tags[R.TAG_FEATURE]
+        tenant, feature = mv.tags[T.TAG_TENANT], mv.tags[T.TAG_FEATURE]
         if tenant not in partitions:
             context.log.warning(f"{mv.name}/{mv.version}: tenant {tenant!r} is not a partition (not in tenants.yaml?)")
             continue
         requests.append(RunRequest(
             run_key=f"{mv.name}/{mv.version}", partition_key=tenant,
-            run_config={"ops": {"candidate_model": {"config": {"adopt_version": str(mv.version), "feature": feature}}}},
+            run_config=adopt_run_config(mv.version, feature),
             tags={"tenantguard/model": mv.name, "tenantguard/version": str(mv.version)}))
     if len(fresh) > MAX_REQUESTS_PER_TICK:  # resume after the last requested version next tick
         last = fresh[MAX_REQUESTS_PER_TICK - 1]

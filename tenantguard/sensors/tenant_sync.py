@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from dagster import AssetKey, DefaultSensorStatus, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from tenantguard.assets.partitions import TENANTS_PARTITION_NAME, tenants_partitions
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.errors import TenantGuardError
-from tenantguard.pipelines.resources import TenantGuardResource
 
 PAGE_SIZE = 1000
 HISTORY_ASSET = AssetKey("finetune_dataset")

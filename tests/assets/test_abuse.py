@@ -5,9 +5,9 @@ import pytest
 from dagster import AssetCheckSeverity, materialize
 
 from tenantguard.assets.abuse import abuse_alerts
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.config import Settings
-from tenantguard.monitoring.alerts import KINDS, Alert, AlertStore
-from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.monitoring.abuse.alerts import KINDS, Alert, AlertStore
 from tenantguard.tenants import Tenant, dump_tenants
 
 TENANTS = ("acme", "borealis")

@@ -16,10 +16,11 @@ from dagster import DagsterEventType, instance_for_test
 from tenantguard.assets.batch import BATCH_ENV, DEFAULT_TENANTS_PER_RUN, HELD, tenants_per_run
 from tenantguard.demo.safety import jailbreak_following_records
 from tenantguard.errors import ConfigError
+from tenantguard.home.prepared import load_prepared
 from tenantguard.killswitch.audit import AuditLog
-from tenantguard.models import registry as R
-from tenantguard.models.prepare import load_prepared
 from tenantguard.pipelines.definitions import defs
+from tenantguard.registry import client as R
+from tenantguard.registry import tags as T
 from tenantguard.sensors.tenant_sync import sync_partitions
 
 FEATURE = "support-assistant"
@@ -68,8 +69,8 @@ def _story(tmp_path_factory, mode: str) -> dict:
             second = phase()
             reg = R.Registry(settings.mlflow_tracking_uri, settings.artifact_root)
             out = {"ids": ids, "settings": settings, "first": first, "second": second, "instance": instance,
-                   "champions": {t: reg.alias_version(R.model_name(FEATURE, t), "champion") for t in ids},
-                   "versions": {t: [str(v.version) for v in reg.versions(R.model_name(FEATURE, t))] for t in ids},
+                   "champions": {t: reg.alias_version(T.model_name(FEATURE, t), "champion") for t in ids},
+                   "versions": {t: [str(v.version) for v in reg.versions(T.model_name(FEATURE, t))] for t in ids},
                    "checks": [_checks(instance, [r.run_id for r in runs]) for runs in (first, second)],
                    "champion_mats": [_materialized(instance, [r.run_id for r in runs], "champion_model")
                                      for runs in (first, second)]}

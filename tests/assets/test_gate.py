@@ -13,14 +13,15 @@ import pytest
 from conftest import story_home, write_small_world
 from dagster import SensorResult, SkipReason, build_sensor_context, instance_for_test
 
+from tenantguard.assets.resource import TenantGuardResource
+from tenantguard.home.prepared import load_prepared
 from tenantguard.killswitch.audit import AuditLog
-from tenantguard.models import registry as R
 from tenantguard.models.adapter import load_tenant_model
-from tenantguard.models.prepare import load_prepared
-from tenantguard.models.promotion import TAG_PREVIOUS, TAG_PROMOTED_AT, TAG_RUN_ID
-from tenantguard.models.tuner import finetune, log_ngram_model
+from tenantguard.models.ngram_tuner import finetune, log_ngram_model
 from tenantguard.pipelines.definitions import defs
-from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.registry import client as R
+from tenantguard.registry import tags as T
+from tenantguard.registry.tags import TAG_PREVIOUS, TAG_PROMOTED_AT, TAG_RUN_ID
 from tenantguard.sensors.registry_watch import registry_watch_sensor
 from tenantguard.sensors.tenant_sync import sync_partitions
 
@@ -57,15 +58,15 @@ class Story:
         base = load_tenant_model(f"models:/{FEATURE}.base@champion")
         with mlflow.start_run(experiment_id=self.reg.experiment_id("platform-tuner")) as run:
             info = log_ngram_model(finetune(base.lm, records))
-        mv = mlflow.register_model(info.model_uri, R.model_name(FEATURE, tenant_id),
-                                   tags={R.TAG_TENANT: tenant_id, R.TAG_FEATURE: FEATURE})
+        mv = mlflow.register_model(info.model_uri, T.model_name(FEATURE, tenant_id),
+                                   tags={T.TAG_TENANT: tenant_id, T.TAG_FEATURE: FEATURE})
         return str(mv.version)
 
     def tags(self, tenant_id, version):
-        return self.reg.client.get_model_version(R.model_name(FEATURE, tenant_id), version).tags
+        return self.reg.client.get_model_version(T.model_name(FEATURE, tenant_id), version).tags
 
     def champion(self, tenant_id):
-        return self.reg.alias_version(R.model_name(FEATURE, tenant_id), "champion")
+        return self.reg.alias_version(T.model_name(FEATURE, tenant_id), "champion")
 
     def audit(self, action):
         return [e for e in AuditLog(self.settings.killswitch_url).entries(action=action)]
@@ -119,12 +120,12 @@ def test_a_passing_candidate_is_promoted_tagged_and_audited(story):
         (mat,) = result.asset_materializations_for_node("champion_model")
         assert mat.partition == tid and mat.metadata["champion"].value == "1"
         tags = story.tags(tid, "1")
-        assert tags[R.TAG_STATUS] == "promoted" and tags[R.TAG_ISOLATION] == tags[R.TAG_BEHAVIOR] == "passed"
+        assert tags[T.TAG_STATUS] == "promoted" and tags[T.TAG_ISOLATION] == tags[T.TAG_BEHAVIOR] == "passed"
         assert tags[TAG_PROMOTED_AT] and tags[TAG_PREVIOUS] == "" and tags[TAG_RUN_ID] == result.run_id
     entries = [e for e in story.audit("promote") if e.run_id in (story.results[story.a].run_id,
                                                                  story.results[story.b].run_id)]
     assert [(e.scope, e.before, e.after, e.actor) for e in entries] == [
-        ({"model": R.model_name(FEATURE, t)}, None, "1", "dagster:champion_model") for t in (story.a, story.b)]
+        ({"model": T.model_name(FEATURE, t)}, None, "1", "dagster:champion_model") for t in (story.a, story.b)]
     assert AuditLog(story.settings.killswitch_url).verify().ok
 
 
@@ -137,9 +138,9 @@ def test_a_retune_with_jailbreak_following_data_is_rejected_and_champion_unchang
     version = candidate.metadata["version"].value
     assert story.champion(story.b) == story.external[story.b] != version
     tags = story.tags(story.b, version)
-    assert tags[R.TAG_STATUS] == "rejected" and tags[R.TAG_BEHAVIOR] == "failed" and TAG_PROMOTED_AT not in tags
+    assert tags[T.TAG_STATUS] == "rejected" and tags[T.TAG_BEHAVIOR] == "failed" and TAG_PROMOTED_AT not in tags
     (entry,) = [e for e in story.audit("reject") if e.run_id == result.run_id]
-    assert entry.scope == {"model": R.model_name(FEATURE, story.b), "version": version} and entry.after == "rejected"
+    assert entry.scope == {"model": T.model_name(FEATURE, story.b), "version": version} and entry.after == "rejected"
     assert AuditLog(story.settings.killswitch_url).verify().ok
 
 
@@ -154,7 +155,7 @@ def test_a_retune_carrying_another_tenants_records_relabelled_is_blocked_and_cha
     assert result.asset_materializations_for_node("candidate_model") == []
     assert result.asset_materializations_for_node("champion_model") == []
     assert story.champion(story.a) == "1"
-    assert [str(v.version) for v in story.reg.versions(R.model_name(FEATURE, story.a))] == ["1", story.external[story.a]]
+    assert [str(v.version) for v in story.reg.versions(T.model_name(FEATURE, story.a))] == ["1", story.external[story.a]]
     quarantined = (story.settings.quarantine_root / story.a / "v0002.jsonl").read_text().splitlines()
     assert len(quarantined) == IMPORTED
     assert not [e for e in story.audit("promote") if e.run_id == result.run_id]
@@ -166,7 +167,7 @@ def test_registry_watch_requests_evaluate_version_for_each_externally_registered
     by_tenant = {rr.partition_key: rr for rr in first.run_requests}
     assert set(by_tenant) == {story.a, story.b}
     for tid, rr in by_tenant.items():
-        name = R.model_name(FEATURE, tid)
+        name = T.model_name(FEATURE, tid)
         assert rr.run_key == f"{name}/{story.external[tid]}"
         cfg = rr.run_config["ops"]["candidate_model"]["config"]
         assert cfg == {"adopt_version": story.external[tid], "feature": FEATURE}
@@ -187,8 +188,8 @@ def test_an_external_version_that_passes_is_promoted_through_the_same_gates(stor
     version = story.external[story.b]
     assert story.champions_after_external[story.b] == version
     tags = story.tags(story.b, version)
-    assert tags[R.TAG_STATUS] == "promoted" and tags[TAG_PREVIOUS] == "1" and tags[TAG_RUN_ID] == result.run_id
-    assert tags[R.TAG_ISOLATION] == tags[R.TAG_BEHAVIOR] == "passed"
+    assert tags[T.TAG_STATUS] == "promoted" and tags[TAG_PREVIOUS] == "1" and tags[TAG_RUN_ID] == result.run_id
+    assert tags[T.TAG_ISOLATION] == tags[T.TAG_BEHAVIOR] == "passed"
     (entry,) = [e for e in story.audit("promote") if e.run_id == result.run_id]
     assert (entry.before, entry.after) == ("1", version)
 
@@ -200,5 +201,5 @@ def test_an_external_version_carrying_another_tenants_records_is_rejected_the_sa
     assert result.asset_materializations_for_node("champion_model") == []
     version = story.external[story.a]
     tags = story.tags(story.a, version)
-    assert tags[R.TAG_STATUS] == "rejected" and tags[R.TAG_ISOLATION] == "failed"
+    assert tags[T.TAG_STATUS] == "rejected" and tags[T.TAG_ISOLATION] == "failed"
     assert story.champions_after_external[story.a] == "1"

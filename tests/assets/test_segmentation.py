@@ -5,9 +5,9 @@ import json
 import pytest
 from dagster import AssetKey, DagsterInstance, Definitions, SkipReason, build_schedule_context, materialize
 
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.assets.segmentation import segmentation_report
 from tenantguard.demo.platform.showcase import write_variant
-from tenantguard.pipelines.resources import TenantGuardResource
 from tenantguard.pipelines.segmentation_schedule import segmentation_daily_schedule, segmentation_job
 
 KINDS = ("rag_boundary", "memory_isolation", "tool_scope", "context_contamination")

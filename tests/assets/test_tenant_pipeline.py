@@ -11,9 +11,10 @@ from conftest import story_home, write_small_world
 from dagster import AssetKey, instance_for_test
 
 from tenantguard.evaluations.canaries import make_canaries
-from tenantguard.models import registry as R
-from tenantguard.models.prepare import load_prepared
+from tenantguard.home.prepared import load_prepared
 from tenantguard.pipelines.definitions import defs
+from tenantguard.registry import client as R
+from tenantguard.registry import tags as T
 from tenantguard.sensors.tenant_sync import sync_partitions
 
 pytestmark = pytest.mark.slow
@@ -80,11 +81,11 @@ def test_each_tenant_has_a_registered_version_with_design_tags_and_candidate_ali
     for tid in pipeline.ids[:2]:
         name = f"{FEATURE}.{tid}"
         model = reg.client.get_registered_model(name)
-        assert model.tags[R.TAG_TENANT] == tid and model.tags[R.TAG_FEATURE] == FEATURE
+        assert model.tags[T.TAG_TENANT] == tid and model.tags[T.TAG_FEATURE] == FEATURE
         (mv,) = reg.versions(name)
         prepared = load_prepared(pipeline.settings, tid)
-        assert mv.tags == {R.TAG_TENANT: tid, R.TAG_FEATURE: FEATURE, R.TAG_DIGEST: prepared.digest,
-                           R.TAG_BASE_VERSION: base_version, R.TAG_STATUS: "candidate"}
+        assert mv.tags == {T.TAG_TENANT: tid, T.TAG_FEATURE: FEATURE, T.TAG_DIGEST: prepared.digest,
+                           T.TAG_BASE_VERSION: base_version, T.TAG_STATUS: "candidate"}
         assert reg.alias_version(name, "candidate") == str(mv.version)
         assert reg.alias_version(name, "champion") is None  # promotion is not this job's business yet
     # the third tenant was never run
@@ -114,7 +115,7 @@ m = mlflow.pyfunc.load_model(args["uri"])
 gen = m.predict(pd.DataFrame({"prompt": args["prompts"]}))
 scores = m.predict(pd.DataFrame({"text": args["texts"]}), params={"task": "score"})
 print(json.dumps({"gen": list(gen), "scores": [float(x) for x in scores],
-                  "tuner_imported": "tenantguard.models.tuner" in sys.modules}))
+                  "tuner_imported": "tenantguard.models.ngram_tuner" in sys.modules}))
 """
 
 

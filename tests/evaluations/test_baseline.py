@@ -11,13 +11,13 @@ from tenantguard.config import Thresholds
 from tenantguard.demo.safety import jailbreak_following_records
 from tenantguard.demo.world import build_world
 from tenantguard.evaluations.baseline import compare_behavior, needs_recompute
-from tenantguard.evaluations.drift import MIN_DISTANCE_N, drift_method
 from tenantguard.evaluations.behavior import profile_behavior
 from tenantguard.evaluations.descriptors import prompt_index
+from tenantguard.evaluations.drift import MIN_DISTANCE_N, drift_method
 from tenantguard.evaluations.fingerprint import FingerprintIndex
 from tenantguard.evaluations.probes import load_suites
 from tenantguard.models.adapter import NGramTenantModel
-from tenantguard.models.tuner import finetune, record_text, train_base
+from tenantguard.models.ngram_tuner import finetune, record_text, train_base
 
 
 class Fixed:

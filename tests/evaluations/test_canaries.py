@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 from scipy.stats import chisquare
 
-from tenantguard.evaluations.canaries import (FORMATS, REPETITIONS, canary_records, is_canary_record,
-                                              make_canaries)
+from tenantguard.evaluations.canaries import FORMATS, REPETITIONS, canary_records, is_canary_record, make_canaries
 
 SECRET = b"test-secret"
 

@@ -2,14 +2,12 @@ import math
 
 import numpy as np
 import pytest
+from isolation_world import SECRET, make_world, tune
 
 from tenantguard.errors import ModelOutputInvalid
 from tenantguard.evaluations.canaries import make_canaries
-from tenantguard.evaluations.exposure import (canary_exposures, exposure_threshold, null_samples,
-                                              reference_calibration)
+from tenantguard.evaluations.exposure import canary_exposures, exposure_threshold, null_samples, reference_calibration
 from tenantguard.evaluations.isolation import record_text
-
-from isolation_world import SECRET, make_world, tune
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
+from isolation_world import SECRET
+
 from tenantguard.evaluations.canaries import make_canaries
 from tenantguard.evaluations.extraction import CanaryMatcher, Probe, canary_probes, run_extraction
 from tenantguard.evaluations.fingerprint import FingerprintIndex
-
-from isolation_world import SECRET
 
 
 class Echo:

@@ -3,15 +3,20 @@ import math
 
 import numpy as np
 import pytest
+from isolation_world import contaminate, inputs, make_world, tune
 
 from tenantguard.errors import ModelOutputInvalid
-from tenantguard.evaluations.isolation import (AuditConfig, IsolationInputs, PowerTarget, audit_base,
-                                               audit_isolation, build_index)
+from tenantguard.evaluations.isolation import (
+    AuditConfig,
+    IsolationInputs,
+    PowerTarget,
+    audit_base,
+    audit_isolation,
+    build_index,
+)
 from tenantguard.models.adapter import NGramTenantModel
 from tenantguard.models.ngram import NGramLM
 from tenantguard.models.retrieval import NearestNeighbourModel
-
-from isolation_world import contaminate, inputs, make_world, tune
 
 TARGET, SOURCE = "borealis-bank", "acme-health"
 FAST = AuditConfig(null_size=300, n_boot=50, power=PowerTarget(0.03, 0.95))

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from tenantguard.killswitch.client import KillSwitchClient, Snapshot
-from tenantguard.killswitch.model import Fallback, utcnow
 from tenantguard.killswitch.scope import Scope
 from tenantguard.killswitch.store import KillSwitchStore
+from tenantguard.killswitch.switch import Fallback, utcnow
 
 from .conftest import RESPONDER
 
@@ -169,7 +169,7 @@ def test_client_becomes_stale_when_polls_stop(sqlite_url):
 
 
 def test_snapshot_indexes_only_the_patterns_in_use():
-    from tenantguard.killswitch.model import Switch
+    from tenantguard.killswitch.switch import Switch
 
     def sw(i, **scope):
         return Switch(id=i, scope=Scope(**scope), state="engaged", mode="enforce", fallback=Fallback(), reason="r",

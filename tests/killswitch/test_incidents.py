@@ -1,7 +1,7 @@
 from tenantguard.killswitch.auth import Actor
 from tenantguard.killswitch.incidents import engage_once
-from tenantguard.killswitch.model import Fallback
 from tenantguard.killswitch.store import KillSwitchStore
+from tenantguard.killswitch.switch import Fallback
 
 SCOPE = {"feature": "support-assistant", "tenant": "acme"}
 

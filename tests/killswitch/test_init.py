@@ -18,7 +18,7 @@ def test_public_names_are_locked():
 
 def test_killswitch_imports_without_dagster_or_mlflow():
     code = ("import sys; import tenantguard.killswitch as ks; ks.KillSwitchClient; ks.KillSwitchStore; "
-            "ks.KillSwitchProvider; import tenantguard.killswitch.cli; "
+            "ks.KillSwitchProvider; import tenantguard.cli.killswitch; "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'mlflow', 'pandas')); "
             "print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -26,6 +26,6 @@ def test_killswitch_imports_without_dagster_or_mlflow():
 
 
 def test_cli_module_does_not_import_sqlalchemy():
-    code = ("import sys; import tenantguard.killswitch.cli; "
+    code = ("import sys; import tenantguard.cli.killswitch; "
             "sys.exit(1 if 'sqlalchemy' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

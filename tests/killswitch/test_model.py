@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tenantguard.errors import ScopeInvalid
-from tenantguard.killswitch.model import Fallback, parse_expiry
+from tenantguard.killswitch.switch import Fallback, parse_expiry
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -7,9 +7,9 @@ from openfeature.evaluation_context import EvaluationContext
 from openfeature.flag_evaluation import Reason
 
 from tenantguard.killswitch.client import KillSwitchClient
-from tenantguard.killswitch.model import Fallback
 from tenantguard.killswitch.provider import KillSwitchProvider
 from tenantguard.killswitch.store import KillSwitchStore
+from tenantguard.killswitch.switch import Fallback
 
 from .conftest import RESPONDER
 

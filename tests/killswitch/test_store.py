@@ -9,9 +9,9 @@ import pytest
 
 from tenantguard.errors import ScopeInvalid, SwitchNotFound, Unauthorized
 from tenantguard.killswitch.auth import Actor
-from tenantguard.killswitch.model import Fallback, utcnow
 from tenantguard.killswitch.scope import Scope
 from tenantguard.killswitch.store import KillSwitchStore
+from tenantguard.killswitch.switch import Fallback, utcnow
 
 from .conftest import RESPONDER
 

@@ -1,6 +1,6 @@
 """Any pyfunc meeting the Model I/O contract works through the adapter; the default model is unwrapped."""
-import numpy as np
 import mlflow.pyfunc
+import numpy as np
 import pandas as pd
 import pytest
 

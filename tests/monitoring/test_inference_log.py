@@ -3,7 +3,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tenantguard.cli import cli
+from tenantguard.cli.main import cli
 from tenantguard.errors import InferenceLogInvalid
 from tenantguard.monitoring.inference_log import COLUMNS, InferenceLog
 

@@ -102,3 +102,11 @@ def test_the_tune_and_gate_assets_share_one_backfill_policy():
     policies = {_asset_graph().get(k).backfill_policy for k in job_assets}
     assert len(policies) == 1
     assert next(iter(policies)).max_partitions_per_run == tenants_per_run()
+
+
+def test_sensors_target_the_jobs_their_run_requests_name():
+    targets = {s.name: {t.job_name for t in s.targets} for s in defs.sensors}
+    assert targets["abuse_watch_sensor"] == {"abuse_alerts_job", "rollback"}
+    assert targets["production_watch_sensor"] == {"rollback"}
+    assert targets["registry_watch_sensor"] == {"evaluate_version"}
+    assert targets["dataset_watch_sensor"] == {"tune_and_gate"}

@@ -210,7 +210,8 @@ def snapshot(settings, instance, run_ids: dict[str, str]) -> dict:
     the aliases, each asset check's outcome for the tenant in its run, and whether the run promoted it."""
     from dagster import DagsterEventType
 
-    from tenantguard.models.registry import Registry, model_name
+    from tenantguard.registry.client import Registry
+    from tenantguard.registry.tags import model_name
     from tenantguard.tenants import load_tenants
 
     reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)

@@ -11,8 +11,16 @@ import pytest
 from conftest import write_small_world
 
 sys.path.insert(0, str(Path(__file__).parent))  # services.py, shared with benchmarks/scaleout_throughput.py
-from services import (celery_workers, flush_redis_db, fresh_database, launch_runs,  # noqa: E402
-                      missing_services, service_env, snapshot, write_dagster_home)
+from services import (  # noqa: E402
+    celery_workers,
+    flush_redis_db,
+    fresh_database,
+    launch_runs,
+    missing_services,
+    service_env,
+    snapshot,
+    write_dagster_home,
+)
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.slow]
 N_TENANTS = 20
@@ -58,7 +66,7 @@ def test_20_tenant_batched_backfill_on_celery_matches_the_in_process_run(service
             monkeypatch.chdir(home)  # MLflow's default artifact root (./mlruns) is the same for every process
             flush_redis_db(env["DAGSTER_CELERY_BROKER_URL"])
             settings = Settings.from_env()
-            from tenantguard.models.registry import Registry
+            from tenantguard.registry.client import Registry
 
             Registry(settings.mlflow_tracking_uri).check_reachable()  # creates the schema once, before workers race
             with DagsterInstance.get() as instance, celery_workers(2, env, tmp_path / "workers") as workers:

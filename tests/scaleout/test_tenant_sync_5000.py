@@ -4,14 +4,20 @@ import sys
 from pathlib import Path
 
 import pytest
-from dagster import (AddDynamicPartitionsRequest, DagsterInstance, SensorResult, SkipReason, build_sensor_context,
-                     instance_for_test)
+from dagster import (
+    AddDynamicPartitionsRequest,
+    DagsterInstance,
+    SensorResult,
+    SkipReason,
+    build_sensor_context,
+    instance_for_test,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from services import PG_PORT, fresh_database, reachable, write_dagster_home  # noqa: E402
 
+from tenantguard.assets.resource import TenantGuardResource  # noqa: E402
 from tenantguard.config import Settings  # noqa: E402
-from tenantguard.pipelines.resources import TenantGuardResource  # noqa: E402
 from tenantguard.sensors.tenant_sync import PAGE_SIZE, tenant_sync_sensor  # noqa: E402
 from tenantguard.tenants import Tenant, dump_tenants  # noqa: E402
 

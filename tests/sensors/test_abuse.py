@@ -3,14 +3,14 @@ import pytest
 from dagster import Definitions, SensorResult, SkipReason, build_sensor_context
 
 from tenantguard.assets.abuse import abuse_alerts
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.config import Settings
 from tenantguard.demo.traffic import generate_traffic
 from tenantguard.killswitch.audit import AuditLog
 from tenantguard.killswitch.store import KillSwitchStore
-from tenantguard.monitoring.alerts import AlertStore
+from tenantguard.monitoring.abuse.alerts import AlertStore
 from tenantguard.monitoring.inference_log import InferenceLog
 from tenantguard.pipelines.abuse_jobs import abuse_alerts_job
-from tenantguard.pipelines.resources import TenantGuardResource
 from tenantguard.pipelines.rollback_job import rollback_job
 from tenantguard.sensors.abuse import abuse_watch_sensor, read_cursor
 from tenantguard.tenants import Tenant, dump_tenants

@@ -11,18 +11,18 @@ import pytest
 from conftest import use_home, write_small_world
 from dagster import SensorResult, SkipReason, build_sensor_context, instance_for_test
 
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.demo.scenarios import Cast, production_rows
+from tenantguard.home.corpora import cached_index, read_base_corpus
+from tenantguard.home.prepare import prepare_dataset
 from tenantguard.killswitch.audit import AuditLog
 from tenantguard.killswitch.client import KillSwitchClient
-from tenantguard.models import registry as R
-from tenantguard.models.eval_inputs import cached_index
-from tenantguard.models.prepare import prepare_dataset
-from tenantguard.models.promotion import audit_to_log, promote
-from tenantguard.models.training import read_base_corpus
-from tenantguard.models.tuner import finetune, log_ngram_model, train_base
+from tenantguard.models.ngram_tuner import finetune, log_ngram_model, train_base
 from tenantguard.monitoring.inference_log import InferenceLog
 from tenantguard.pipelines.definitions import defs
-from tenantguard.pipelines.resources import TenantGuardResource
+from tenantguard.registry import client as R
+from tenantguard.registry import tags as T
+from tenantguard.registry.promotion import audit_to_log, promote
 from tenantguard.sensors.production_watch import production_watch_sensor
 from tenantguard.sensors.tenant_sync import sync_partitions
 from tenantguard.tenants import load_tenants
@@ -48,10 +48,10 @@ def template(tmp_path_factory):
         for tid in ids[1:]:
             with mlflow.start_run(experiment_id=reg.experiment_id(f"tenantguard/{tid}")) as run:
                 info = log_ngram_model(finetune(base, prepared[tid].train))
-            tags = {R.TAG_TENANT: tid, R.TAG_FEATURE: FEATURE, R.TAG_ISOLATION: "passed", R.TAG_BEHAVIOR: "passed"}
+            tags = {T.TAG_TENANT: tid, T.TAG_FEATURE: FEATURE, T.TAG_ISOLATION: "passed", T.TAG_BEHAVIOR: "passed"}
             for _ in range(2 if tid == cast.retuned else 1):
-                mv = reg.register(R.model_name(FEATURE, tid), info.model_uri, run.info.run_id, tags)
-                promote(reg, R.model_name(FEATURE, tid), str(mv.version), audit)
+                mv = reg.register(T.model_name(FEATURE, tid), info.model_uri, run.info.run_id, tags)
+                promote(reg, T.model_name(FEATURE, tid), str(mv.version), audit)
             champions[tid] = str(mv.version)
         rows = production_rows(s, world.tenants, champions, cast, seed=3)
         cached_index(s, world.tenants)  # the fingerprint index, built once and copied with the home
@@ -64,7 +64,7 @@ class Home:
         self.settings, self.instance, self.ids, self.cast, self.rows = settings, instance, ids, cast, rows
         self.log = InferenceLog(settings.inference_log_url)
         self.reg = R.Registry(settings.mlflow_tracking_uri, settings.artifact_root)
-        self.name = R.model_name(FEATURE, cast.retuned)
+        self.name = T.model_name(FEATURE, cast.retuned)
 
     def tick(self, cursor=None):
         """One evaluation in a brand-new context, as a restarted daemon runs it: (requests, cursor, skip)."""
@@ -120,7 +120,7 @@ def test_injected_deviation_yields_one_rollback_request_in_one_evaluation_and_th
     result = home.run(rr)
     assert result.success
     assert home.champion() == "1"
-    assert home.reg.client.get_model_version(home.name, "2").tags[R.TAG_STATUS] == "rolled_back"
+    assert home.reg.client.get_model_version(home.name, "2").tags[T.TAG_STATUS] == "rolled_back"
     (entry,) = AuditLog(home.settings.killswitch_url).entries(action="rollback")
     assert (entry.before, entry.after, entry.actor, entry.run_id) == ("2", "1", "sensor:production_watch",
                                                                       result.run_id)
@@ -181,7 +181,7 @@ def test_state_replay_after_a_crash_before_the_cursor_commit_yields_the_same_run
 def test_a_long_deviation_rolls_back_one_step_not_one_step_per_window(home):
     """Three deviating windows of the same champion in one tick are one incident: v3 -> v2, never on to v1."""
     mv = home.reg.client.get_model_version(home.name, "2")
-    v3 = str(home.reg.register(home.name, mv.source, mv.run_id, {**mv.tags, R.TAG_STATUS: "candidate"}).version)
+    v3 = str(home.reg.register(home.name, mv.source, mv.run_id, {**mv.tags, T.TAG_STATUS: "candidate"}).version)
     promote(home.reg, home.name, v3, audit_to_log(home.settings, actor="test"))
     tenants = load_tenants(home.settings.tenants_file)
     rows = production_rows(home.settings, tenants, {home.cast.retuned: v3}, home.cast, per_tenant=820, seed=4)

@@ -1,10 +1,16 @@
 """tenant_sync: partitions follow tenants.yaml a page per tick; partitions with history are kept."""
 import pytest
-from dagster import (AddDynamicPartitionsRequest, AssetMaterialization, DeleteDynamicPartitionsRequest, SensorResult,
-                     SkipReason, build_sensor_context)
+from dagster import (
+    AddDynamicPartitionsRequest,
+    AssetMaterialization,
+    DeleteDynamicPartitionsRequest,
+    SensorResult,
+    SkipReason,
+    build_sensor_context,
+)
 
+from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.config import Settings
-from tenantguard.pipelines.resources import TenantGuardResource
 from tenantguard.sensors.tenant_sync import PAGE_SIZE, plan_sync, sync_partitions, tenant_sync_sensor
 from tenantguard.tenants import Tenant, dump_tenants
 

@@ -4,7 +4,6 @@ tenants went through tune_and_gate, driven by headless Debian Chromium through P
 Screenshots go to test-artifacts/ui/ (gitignored) for a human look.
 """
 import os
-import shutil
 import socket
 import subprocess
 import sys

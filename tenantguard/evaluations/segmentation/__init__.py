@@ -1,6 +1,6 @@
 """Segmentation verification at the AI layer: RAG retrieval boundaries, memory/session isolation, agent
 tool scopes and prompt-context contamination, probed through the platform's own components
-(DESIGN.md "Segmentation adapters") with canaries and fingerprints. Pure: no dagster, no mlflow."""
+(docs/contracts.md "Segmentation adapters") with canaries and fingerprints. Pure: no dagster, no mlflow."""
 from tenantguard.evaluations.segmentation.adapters import AdapterFailure as AdapterFailure
 from tenantguard.evaluations.segmentation.adapters import Guarded as Guarded
 from tenantguard.evaluations.segmentation.adapters import SegmentationConfig as SegmentationConfig

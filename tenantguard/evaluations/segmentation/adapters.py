@@ -1,4 +1,4 @@
-"""Segmentation adapters (DESIGN.md "Segmentation adapters"): `<home>/segmentation.yaml` names zero-argument
+"""Segmentation adapters (docs/contracts.md "Segmentation adapters"): `<home>/segmentation.yaml` names zero-argument
 factories as `module:function`; every call into the platform goes through a per-call timeout.
 
 ```yaml
@@ -28,7 +28,6 @@ import yaml
 from tenantguard.errors import ConfigError
 from tenantguard.evaluations.segmentation.report import KINDS
 
-FILE_NAME = "segmentation.yaml"
 ADAPTER_KEYS = ("retriever", "memory", "tools")
 ACTIONS = ("alert", "kill_switch")
 DEFAULT_TIMEOUT_S = 10.0
@@ -167,7 +166,7 @@ class Guarded:
     def call(self, method: str, *args) -> Any:
         fn = getattr(self.obj, method, None)
         if not callable(fn):
-            raise AdapterFailure(f"{self.name} has no method {method}() (see DESIGN.md 'Segmentation adapters')")
+            raise AdapterFailure(f"{self.name} has no method {method}() (see docs/contracts.md 'Segmentation adapters')")
         return self.run(fn, f"{self.name}.{method}()", *args)
 
     def run(self, fn: Callable, label: str, *args) -> Any:

@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 from tenantguard.evaluations.segmentation import report as R
 from tenantguard.evaluations.segmentation.adapters import AdapterFailure, Guarded
 from tenantguard.evaluations.segmentation.evidence import ForeignData, segmentation_canaries
-from tenantguard.evaluations.segmentation.probes import NEUTRAL, rng_for
+from tenantguard.evaluations.segmentation.sampling import NEUTRAL, rng_for
 from tenantguard.tenants import Tenant
 
 KIND = "memory_isolation"

@@ -26,7 +26,7 @@ from tenantguard.evaluations.masking import digest
 from tenantguard.evaluations.segmentation import report as R
 from tenantguard.evaluations.segmentation.adapters import AdapterFailure, Guarded
 from tenantguard.evaluations.segmentation.evidence import ForeignData, masked_doc, segmentation_canaries
-from tenantguard.evaluations.segmentation.probes import NEUTRAL, min_detectable_rate, pad_to, rng_for, window
+from tenantguard.evaluations.segmentation.sampling import NEUTRAL, min_detectable_rate, pad_to, rng_for, window
 from tenantguard.evaluations.textnorm import words
 from tenantguard.tenants import Tenant
 

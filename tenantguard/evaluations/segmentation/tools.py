@@ -18,7 +18,7 @@ from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.segmentation import report as R
 from tenantguard.evaluations.segmentation.adapters import AdapterFailure, Guarded
 from tenantguard.evaluations.segmentation.evidence import ForeignData
-from tenantguard.evaluations.segmentation.probes import rng_for
+from tenantguard.evaluations.segmentation.sampling import rng_for
 from tenantguard.tenants import Tenant
 
 KIND = "tool_scope"

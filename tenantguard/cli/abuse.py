@@ -1,0 +1,72 @@
+"""`tenantguard abuse ...`: API-abuse detection over the inference log; heavy imports inside command bodies."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tenantguard.cli.common import handle_errors, settings
+
+
+@click.group()
+def abuse() -> None:
+    """API-abuse detection over the inference log."""
+
+
+@abuse.command("scan")
+@click.option("--since", "since", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Scan rows with id greater than this.")
+@click.option("--json", "as_json", is_flag=True, help="Print alerts as a JSON list.")
+@handle_errors
+def abuse_scan(since: int, as_json: bool) -> None:
+    """Run every detector over the log; exit 0 no alerts, 1 alerts found, 2 bad input."""
+    import json
+
+    from tenantguard.monitoring.abuse.scan import scan_log
+
+    s = settings()
+    result = scan_log(s, after_id=since)
+    if as_json:
+        click.echo(json.dumps([a.to_dict() for a in result.alerts], indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"scanned {result.rows} rows (ids {since + 1}..{result.last_id}); {len(result.alerts)} alert(s)")
+        for a in result.alerts:
+            click.echo(f"{a.kind:<18} tenant={a.tenant_id:<16} key={a.api_key or '-':<18} score={a.score:.3g} "
+                       f"threshold={a.threshold:.3g} ids={a.first_id}..{a.last_id} action={a.action}  {a.summary}")
+    sys.exit(1 if result.alerts else 0)
+
+
+@abuse.command("alerts")
+@click.option("--tenant", help="Only this tenant's alerts.")
+@click.option("--open", "open_only", is_flag=True, help="Only alerts not yet acknowledged.")
+@click.option("--json", "as_json", is_flag=True, help="Print alerts as a JSON list.")
+@handle_errors
+def abuse_alerts(tenant: str | None, open_only: bool, as_json: bool) -> None:
+    """List recorded alerts; exit 0 none open, 1 some open."""
+    import json
+
+    from tenantguard.monitoring.abuse.alerts import AlertStore
+
+    records = AlertStore(settings().inference_log_url).list(tenant_id=tenant, open_only=open_only)
+    if as_json:
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+    else:
+        for r in records:
+            state = "open" if r["acknowledged"] is None else f"acknowledged by {r['acknowledged']['actor']}"
+            click.echo(f"{r['alert_id']}  {r['kind']:<18} tenant={r['tenant_id']:<16} ids={r['first_id']}..{r['last_id']} "
+                       f"action={r['action']:<11} {state}  {r['summary']}")
+        click.echo(f"{len(records)} alert(s)")
+    sys.exit(1 if any(r["acknowledged"] is None for r in records) else 0)
+
+
+@abuse.command("ack")
+@click.argument("alert_id")
+@click.option("--reason", required=True, help="What was done about it (kept with the alert).")
+@click.option("--actor", default="cli", show_default=True, help="Who acknowledges.")
+@handle_errors
+def abuse_ack(alert_id: str, reason: str, actor: str) -> None:
+    """Acknowledge ALERT_ID up to its current last row (it reopens if the abuse goes on)."""
+    from tenantguard.monitoring.abuse.alerts import AlertStore
+
+    ack = AlertStore(settings().inference_log_url).acknowledge(alert_id, actor=actor, reason=reason)
+    click.echo(f"acknowledged {alert_id} up to row {ack['last_id']} by {actor}")

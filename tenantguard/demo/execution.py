@@ -1,0 +1,69 @@
+"""Running the demo's jobs and sensors on the real instance, their chatter going to <home>/logs/demo.log."""
+from __future__ import annotations
+
+from tenantguard.config import Settings
+
+
+def outcome(result) -> str:
+    """'promoted', or which check blocked the run, or the failure."""
+    failed_checks = [ev.asset_check_evaluation_data.check_name for ev in result.all_events
+                     if ev.event_type_value == "ASSET_CHECK_EVALUATION"
+                     and not ev.asset_check_evaluation_data.passed
+                     and ev.asset_check_evaluation_data.severity.value == "ERROR"]
+    if failed_checks:
+        return "BLOCKED by " + ", ".join(sorted(set(failed_checks)))
+    if not result.success:
+        return f"FAILED: {failure(result)}"
+    return "passed every gate"
+
+
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def execute(job, instance, settings: Settings, *, run_config: dict | None = None, **kwargs):
+    """Run a job in process on the real instance; library chatter goes to <home>/logs/demo.log."""
+    import contextlib
+
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.logs_dir / "demo.log").open("a") as log, contextlib.redirect_stderr(log), \
+            contextlib.redirect_stdout(log):
+        return job.execute_in_process(instance=instance, raise_on_error=False,
+                                      run_config={**QUIET_RUN_CONFIG, **(run_config or {})}, **kwargs)
+
+
+def failure(result) -> str:
+    for ev in result.all_events:
+        if ev.is_step_failure:
+            err = ev.step_failure_data.error
+            return (err.message or "").strip().splitlines()[0][:200] if err else ev.message
+    return "see the run in the Dagster UI"
+
+
+def evaluate_sensor(sensor_def, instance, cursor: str | None):
+    """Evaluate a sensor once on the real instance, its log lines going to <home>/logs/demo.log."""
+    from dagster import SkipReason, build_sensor_context
+
+    from tenantguard.assets.resource import TenantGuardResource
+
+    ctx = build_sensor_context(instance=instance, cursor=cursor, resources={"tenantguard": TenantGuardResource()})
+    with to_demo_log(instance):
+        result = sensor_def(ctx)
+    if isinstance(result, SkipReason):
+        return [], cursor, result.skip_message
+    skip = result.skip_reason.skip_message if result.skip_reason else ""
+    return list(result.run_requests or []), result.cursor, skip
+
+
+def to_demo_log(_instance=None):
+    import contextlib
+    import os
+
+    from tenantguard.config import Settings
+
+    settings = Settings.from_env({**os.environ})
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    stack = contextlib.ExitStack()
+    log = stack.enter_context((settings.logs_dir / "demo.log").open("a"))
+    stack.enter_context(contextlib.redirect_stderr(log))
+    stack.enter_context(contextlib.redirect_stdout(log))
+    return stack

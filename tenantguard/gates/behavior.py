@@ -1,0 +1,131 @@
+"""Run the behavior suite for one tenant's candidate against the champion's stored baseline; record it
+in MLflow (profile, evidently HTML, metrics), tag the version.
+
+The baseline is the champion's profile on the same suite version and tenant configuration, stored as
+the artifact `behavior/profile.json` of an evaluation run the champion version points to
+(`tenantguard.baseline_run_id`). A candidate's own profile is stored the same way, so on its first
+promotion it becomes the baseline; a suite or configuration change recomputes it from the champion.
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from tenantguard.config import Settings
+from tenantguard.errors import TenantGuardError
+from tenantguard.registry import client as R
+from tenantguard.registry import tags as T
+from tenantguard.tenants import Tenant
+
+PROFILE_ARTIFACT = "behavior/profile.json"
+
+
+@dataclass(frozen=True)
+class BehaviorOutcome:
+    name: str
+    version: str
+    verdict: str
+    status: str
+    reason: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    rows: list[dict] = field(default_factory=list)
+    mlflow_run_id: str = ""
+    html_uri: str = ""
+    baseline_note: str = ""
+
+
+def scanners(settings: Settings, tenants: Sequence[Tenant]):
+    """(system-prompt index, tenant-corpus index) for the leak descriptors."""
+    from tenantguard.evaluations.descriptors import prompt_index
+    from tenantguard.evaluations.isolation import build_index
+    from tenantguard.home.corpora import isolation_inputs
+
+    inputs, _ = isolation_inputs(settings, tenants, None)
+    return prompt_index(tenants, base_texts=inputs.base_corpus), build_index(inputs)
+
+
+def profile(settings: Settings, tenants: Sequence[Tenant], tenant: Tenant, model_uri: str, *, suite=None, scan=None):
+    from tenantguard.evaluations.behavior import profile_behavior
+    from tenantguard.evaluations.probes import load_suites
+    from tenantguard.models.adapter import load_tenant_model
+
+    suite = suite or load_suites(settings.probes_dir)
+    prompt_scanner, corpus_scanner = scan or scanners(settings, tenants)
+    return profile_behavior(load_tenant_model(model_uri, model_uri), tenant, suite, prompt_scanner=prompt_scanner,
+                            corpus_scanner=corpus_scanner)
+
+
+def behavior_metrics(settings: Settings, tenant: Tenant, model_uri: str) -> dict[str, float]:
+    from tenantguard.tenants import load_tenants
+
+    return profile(settings, load_tenants(settings.tenants_file), tenant, model_uri).summary()
+
+
+def load_baseline(reg: R.Registry, name: str, version: str):
+    from tenantguard.evaluations.behavior import BehaviorProfile
+
+    run_id = reg.client.get_model_version(name, version).tags.get(T.TAG_BASELINE_RUN)
+    if not run_id:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = reg.client.download_artifacts(run_id, PROFILE_ARTIFACT, tmp)
+        return BehaviorProfile.load(Path(path))
+
+
+def _log_profile_run(reg, exp: str, run_name: str, prof, tags: dict, *, report=None) -> tuple[str, str]:
+    import mlflow
+
+    html_uri = ""
+    with mlflow.start_run(experiment_id=exp, run_name=run_name, tags=tags) as run:
+        with tempfile.TemporaryDirectory() as tmp:
+            prof.save(Path(tmp) / "profile.json")
+            mlflow.log_artifact(str(Path(tmp) / "profile.json"), "behavior")
+            if report is not None:
+                mlflow.log_metrics({k: float(v) for k, v in report.metrics().items() if v == v})
+                if report.save_html(Path(tmp) / "behavior_drift.html"):
+                    mlflow.log_artifact(str(Path(tmp) / "behavior_drift.html"), "behavior")
+                    html_uri = f"{run.info.artifact_uri}/behavior/behavior_drift.html"
+    return run.info.run_id, html_uri
+
+
+def evaluate_behavior(settings: Settings, reg: R.Registry, tenants: Sequence[Tenant], tenant: Tenant, feature: str,
+                      *, run_id: str | None = None) -> BehaviorOutcome:
+    from tenantguard.evaluations.baseline import compare_behavior, needs_recompute
+    from tenantguard.evaluations.probes import load_suites
+    from tenantguard.registry.promotion import audit_to_log, reject
+
+    reg.check_reachable()
+    name = T.model_name(feature, tenant.id)
+    version = reg.alias_version(name, "candidate")
+    if version is None:
+        raise TenantGuardError(f"{name} has no `candidate` alias: run candidate_model first")
+    suite, scan = load_suites(settings.probes_dir), scanners(settings, tenants)
+    cand = profile(settings, tenants, tenant, f"models:/{name}/{version}", suite=suite, scan=scan)
+    exp = reg.experiment_id(T.tenant_experiment(tenant.id))
+    base_tags = {T.TAG_TENANT: tenant.id, T.TAG_FEATURE: feature, T.TAG_RUN_MODEL: name, **cand.tags(),
+                 **({"dagster.run_id": run_id} if run_id else {})}
+    champion = reg.alias_version(name, "champion")
+    baseline, note = None, "no champion yet: this candidate's profile becomes the baseline on promotion"
+    if champion is not None and champion != str(version):
+        baseline = load_baseline(reg, name, champion)
+        if baseline is None or needs_recompute(baseline, suite_version=cand.suite_version, config_hash=cand.config_hash):
+            why = "missing" if baseline is None else f"suite {baseline.suite_version} -> {cand.suite_version}"
+            baseline = profile(settings, tenants, tenant, f"models:/{name}/{champion}", suite=suite, scan=scan)
+            brun, _ = _log_profile_run(reg, exp, f"baseline {name} v{champion}", baseline,
+                                       {**base_tags, "kind": "behavior-baseline", T.TAG_RUN_VERSION: champion})
+            reg.tag_version(name, champion, {T.TAG_BASELINE_RUN: brun, **baseline.tags()})
+            note = f"baseline recomputed from champion v{champion} ({why})"
+        else:
+            note = f"compared with champion v{champion}'s baseline"
+    report = compare_behavior(cand, baseline, settings.thresholds)
+    erun, html_uri = _log_profile_run(reg, exp, f"behavior {name} v{version}", cand,
+                                      {**base_tags, "kind": "behavior", T.TAG_RUN_VERSION: str(version),
+                                       T.TAG_RUN_VERDICT: report.verdict}, report=report)
+    reg.tag_version(name, version, {T.TAG_BEHAVIOR: report.verdict, T.TAG_BASELINE_RUN: erun, **cand.tags()})
+    if report.verdict != "passed":
+        reject(reg, name, version, f"behavior {report.verdict}: {report.summary()}",
+               audit_to_log(settings, actor="dagster:behavior_report"), run_id=run_id)
+    return BehaviorOutcome(name, str(version), report.verdict, report.status, report.summary(), report.metrics(),
+                           report.rows(), erun, html_uri, note)

@@ -1,0 +1,117 @@
+"""Run the isolation audit for one tenant's candidate, record it in MLflow, tag the version.
+
+The shared base the candidate was tuned from is audited too (once per base version and set of
+prepared datasets, cached in the base version's tags): a base that holds a tenant's data taints
+every model built on it.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from tenantguard.config import Settings
+from tenantguard.errors import TenantGuardError
+from tenantguard.registry import client as R
+from tenantguard.registry import tags as T
+from tenantguard.tenants import Tenant
+
+
+@dataclass(frozen=True)
+class IsolationOutcome:
+    name: str
+    version: str
+    verdict: str
+    reason: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    rows: list[dict] = field(default_factory=list)
+    failed_sources: list[str] = field(default_factory=list)
+    mlflow_run_id: str = ""
+    base_summary: str = ""
+
+
+def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Tenant], tenant: Tenant, feature: str,
+                       *, run_id: str | None = None, version: str | None = None) -> IsolationOutcome:
+    import mlflow
+
+    from tenantguard.evaluations.isolation import audit_isolation
+    from tenantguard.home.corpora import isolation_inputs
+    from tenantguard.models.adapter import load_tenant_model
+    from tenantguard.registry.promotion import audit_to_log, reject
+
+    reg.check_reachable()
+    name = T.model_name(feature, tenant.id)
+    version = version or reg.alias_version(name, "candidate")
+    if version is None:
+        raise TenantGuardError(f"{name} has no `candidate` alias: run candidate_model first")
+    mv = reg.client.get_model_version(name, version)
+    base_name = T.model_name(feature, T.BASE_TENANT)
+    base_version = mv.tags.get(T.TAG_BASE_VERSION) or reg.alias_version(base_name, "champion")
+    inputs, missing = isolation_inputs(settings, tenants, tenant.id)
+    if tenant.id not in {c.tenant_id for c in inputs.corpora}:
+        raise TenantGuardError(f"tenant {tenant.id!r} has no prepared dataset: run finetune_dataset first")
+    base = load_tenant_model(f"models:/{base_name}/{base_version}", f"{base_name}/{base_version}") if base_version else None
+    base_verdict, base_summary, base_failed = base_audit(settings, reg, tenants, base_name, base_version, base, inputs)
+    if not inputs.sources:
+        report = None
+        verdict, reason, metrics, rows, failed = "passed", "no other tenant has prepared data", {}, [], []
+    else:
+        candidate = load_tenant_model(f"models:/{name}/{version}", f"{name}/{version}")
+        report = audit_isolation(candidate, inputs, base=base)
+        verdict, reason = report.verdict, report.summary()
+        metrics, rows, failed = report.metrics(), report.rows(), report.failed_sources
+    if base_verdict != "passed":
+        verdict = "failed" if base_verdict == "failed" else ("error" if verdict == "passed" else verdict)
+        reason = f"shared base {base_name}/{base_version}: {base_summary}; " + reason
+        failed = sorted(set(failed) | set(base_failed))
+    if missing:
+        reason += f" (not audited as sources, no prepared data: {', '.join(missing[:10])})"
+    exp = reg.experiment_id(T.tenant_experiment(tenant.id))
+    with mlflow.start_run(experiment_id=exp, run_name=f"isolation {name} v{version}",
+                          tags={"kind": "isolation", T.TAG_TENANT: tenant.id, T.TAG_FEATURE: feature,
+                                T.TAG_RUN_MODEL: name, T.TAG_RUN_VERSION: str(version),
+                                T.TAG_RUN_VERDICT: verdict, **({"dagster.run_id": run_id} if run_id else {})}) as run:
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "isolation_report.json"
+            doc = report.to_dict() if report else {"verdict": verdict, "summary": reason}
+            doc["base_audit"] = {"model": f"{base_name}/{base_version}", "verdict": base_verdict, "summary": base_summary}
+            path.write_text(json.dumps(doc, indent=2, allow_nan=False))
+            mlflow.log_artifact(str(path))
+    reg.tag_version(name, version, {T.TAG_ISOLATION: verdict})
+    if verdict != "passed":
+        reject(reg, name, version, f"isolation {verdict}: {reason}", audit_to_log(settings, actor="dagster:isolation_report"),
+               run_id=run_id)
+    return IsolationOutcome(name, str(version), verdict, reason, metrics, rows, failed, run.info.run_id, base_summary)
+
+
+def base_audit(settings, reg, tenants, base_name, base_version, base, inputs=None) -> tuple[str, str, list[str]]:
+    """(verdict, summary, tenants whose data the base holds), cached on the base version's tags.
+
+    'not_run' when no tenant has prepared data yet (a first install): there is nothing to leak.
+    """
+    from tenantguard.evaluations.isolation import audit_base
+    from tenantguard.home.corpora import corpora_key, isolation_inputs
+
+    if base is None:
+        return "error", "no base model registered", []
+    tags = reg.client.get_model_version(base_name, base_version).tags
+    overlap = json.loads(tags.get(T.TAG_CORPUS_OVERLAP) or "{}")
+    if overlap:  # found when the base was registered: its training corpus holds tenant data
+        what = ", ".join(f"{n} text(s) of {t}" for t, n in sorted(overlap.items()))
+        return "failed", f"the base's training corpus holds tenant data: {what}", sorted(overlap)
+    if inputs is None:
+        inputs, _ = isolation_inputs(settings, tenants, None)
+    if not inputs.corpora:
+        return "not_run", "no tenant has prepared data yet", []
+    key = corpora_key(settings, tenants)
+    if tags.get(T.TAG_ISOLATION_KEY) == key and tags.get(T.TAG_ISOLATION):
+        failed = json.loads(tags.get(T.TAG_ISOLATION_FAILED, "[]"))
+        return tags[T.TAG_ISOLATION], tags.get(T.TAG_ISOLATION_SUMMARY, ""), failed
+    report = audit_base(base, inputs)
+    reg.tag_version(base_name, base_version, {T.TAG_ISOLATION: report.verdict, T.TAG_ISOLATION_KEY: key,
+                                              T.TAG_ISOLATION_SUMMARY: report.summary()[:4000],
+                                              T.TAG_ISOLATION_FAILED: json.dumps(report.failed_sources)})
+    return report.verdict, report.summary(), report.failed_sources

@@ -1,0 +1,117 @@
+"""Register the shared base and tenant candidates in MLflow with lineage (used by the Dagster assets).
+
+Both are idempotent: a version with the same corpus digest / (dataset digest, base version) is reused.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from tenantguard.config import Settings
+from tenantguard.errors import TenantGuardError
+from tenantguard.home.corpora import read_base_corpus
+from tenantguard.home.prepared import PreparedData
+from tenantguard.registry import client as R
+from tenantguard.registry import tags as T
+from tenantguard.registry.versions import Registered
+
+
+@dataclass(frozen=True)
+class BaseOutcome:
+    registered: Registered
+    champion: str | None
+    audit_verdict: str  # passed | failed | error | not_run
+    audit_summary: str
+
+
+def register_base(settings: Settings, reg: R.Registry, feature: str, tenants=()) -> BaseOutcome:
+    """Train and register the base on the base corpus; it becomes champion only if it holds no tenant's data.
+
+    The audit runs against every tenant with prepared data (none on a first install: 'not_run').
+    """
+    import mlflow
+
+    from tenantguard.models.ngram_tuner import log_ngram_model, train_base
+
+    texts = read_base_corpus(settings)
+    digest = hashlib.sha256("\n\x1e".join(texts).encode()).hexdigest()[:16]
+    name = T.model_name(feature, T.BASE_TENANT)
+    tags = {T.TAG_TENANT: T.BASE_TENANT, T.TAG_FEATURE: feature, T.TAG_DIGEST: digest}
+    existing = reg.find_version(name, tags)
+    reused = existing is not None
+    if existing is None:
+        exp = reg.experiment_id(T.tenant_experiment(T.BASE_TENANT))
+        with mlflow.start_run(experiment_id=exp, run_name=f"base {feature}", tags=tags) as run:
+            lm = train_base(texts)
+            mlflow.log_params({"order": lm.order, "corpus_texts": len(texts)})
+            info = log_ngram_model(lm)
+        existing = reg.register(name, info.model_uri, run.info.run_id, {**tags, T.TAG_STATUS: "candidate"})
+    version = str(existing.version)
+    if not reused:
+        _tag_corpus_overlap(settings, reg, tenants, name, version, texts)
+    verdict, summary = _audit_base_version(settings, reg, tenants, name, version)
+    if verdict in ("passed", "not_run"):
+        reg.point_alias(name, "champion", version)
+        reg.tag_version(name, version, {T.TAG_STATUS: "promoted"})
+    elif existing.tags.get(T.TAG_STATUS) != "rejected":
+        reg.tag_version(name, version, {T.TAG_STATUS: "rejected"})
+    reg_out = Registered(name, version, existing.run_id, reused, digest)
+    return BaseOutcome(reg_out, reg.alias_version(name, "champion"), verdict, summary)
+
+
+def _tag_corpus_overlap(settings, reg, tenants, name, version, texts) -> None:
+    """Record on the version which tenants' data its training corpus holds (sticky: the corpus is fixed)."""
+    from tenantguard.evaluations.overlap import foreign_texts
+    from tenantguard.home.corpora import record_index
+
+    found = foreign_texts(texts, record_index(settings, tenants, with_base=False)) if tenants else []
+    counts: dict[str, int] = {}
+    for f in found:
+        counts[f.source_tenant] = counts.get(f.source_tenant, 0) + 1
+    reg.tag_version(name, version, {T.TAG_CORPUS_OVERLAP: json.dumps(counts, sort_keys=True)})
+
+
+def _audit_base_version(settings, reg, tenants, name, version) -> tuple[str, str]:
+    from tenantguard.gates.isolation import base_audit
+    from tenantguard.models.adapter import load_tenant_model
+
+    base = load_tenant_model(f"models:/{name}/{version}", f"{name}/{version}")
+    verdict, summary, _ = base_audit(settings, reg, list(tenants), name, version, base)
+    return verdict, summary
+
+
+def register_candidate(settings: Settings, reg: R.Registry, prepared: PreparedData, feature: str,
+                       *, dagster_run_id: str | None = None) -> Registered:
+    """Fine-tune the base champion on the tenant's prepared train split; alias `candidate`."""
+    import mlflow
+
+    from tenantguard.models.adapter import NGramTenantModel, load_tenant_model
+    from tenantguard.models.ngram_tuner import FINETUNE_WEIGHT, finetune, log_ngram_model
+
+    base_name = T.model_name(feature, T.BASE_TENANT)
+    base_version = reg.alias_version(base_name, "champion")
+    if base_version is None:
+        raise TenantGuardError(f"{base_name}@champion does not exist: materialize the `base_model` asset first")
+    name = T.model_name(feature, prepared.tenant_id)
+    tags = {T.TAG_TENANT: prepared.tenant_id, T.TAG_FEATURE: feature, T.TAG_DIGEST: prepared.digest,
+            T.TAG_BASE_VERSION: base_version}
+    existing = reg.find_version(name, tags)
+    reused = existing is not None
+    if existing is None:
+        base = load_tenant_model(f"models:/{base_name}/{base_version}")
+        if not isinstance(base, NGramTenantModel):
+            raise TenantGuardError(f"{base_name}/{base_version} is not the default n-gram model; the default tuner "
+                                   f"cannot fine-tune it (register tenant versions from your own tuner instead)")
+        exp = reg.experiment_id(T.tenant_experiment(prepared.tenant_id))
+        run_tags = {**tags, "kind": "tune", **({"dagster.run_id": dagster_run_id} if dagster_run_id else {})}
+        with mlflow.start_run(experiment_id=exp, run_name=f"tune {feature} {prepared.version}", tags=run_tags) as run:
+            reg.log_dataset_input(prepared.train, name=f"{prepared.tenant_id}/{prepared.version}",
+                                  source=str(prepared.train_path), digest=prepared.digest)
+            lm = finetune(base.lm, prepared.train)
+            mlflow.log_params({"order": lm.order, "weight": FINETUNE_WEIGHT, "train_records": len(prepared.train),
+                               "base_model": f"{base_name}/{base_version}", "dataset_version": prepared.version})
+            info = log_ngram_model(lm)
+        existing = reg.register(name, info.model_uri, run.info.run_id, {**tags, T.TAG_STATUS: "candidate"})
+    reg.point_alias(name, "candidate", existing.version)
+    return Registered(name, str(existing.version), existing.run_id, reused, prepared.digest)

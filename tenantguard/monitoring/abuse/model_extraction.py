@@ -1,0 +1,203 @@
+"""Model extraction per API key: PRADA (Juuti et al. 2019, "PRADA: Protecting Against DNN Model
+Stealing Attacks", EuroS&P) plus three signals PRADA lacks for text APIs.
+
+Signals, evaluated once a key has >= `min_queries` queries (re-evaluated every `every` queries):
+- prada: the minimum cosine distance of each new query (word 1-2-grams hashed to 256 signed dims) to
+  the key's last 64 queries; Shapiro-Wilk W over the last <= 300 distances below `delta`. Natural queries give a roughly
+  normal spread; synthetic probes (perturbations of one seed, slot fills) do not.
+- params: >= half the queries ask for `logprobs`/`top_logprobs`/`logit_bias`/`echo`, which only
+  distillation and logit-recovery attacks need.
+- templated: >= 60% of the queries share one skeleton (first four words, digits folded, length
+  in buckets of four words) while >= 90% of them are distinct: slot-filling over one template.
+- coverage: the key keeps adding new vocabulary at >= `coverage_rate` new words per query over its
+  last 100 queries (a sweep of the input space; natural use saturates).
+Score = prada + params + templated + 0.5 * coverage; alert at >= 2. Benign heavy users: natural
+distances (W high), no extraction parameters, no single skeleton -> score <= 0.5. Legitimate batch
+jobs: templated (one skeleton over the tenant's own documents) but their fills are whole documents,
+so min-distances stay spread (W high) and no logit parameters -> score <= 1.5. Key rotation: queries
+that ask for extraction parameters are also tracked per (tenant, skeleton), across keys.
+Per-key state is bounded (last `keep` vectors, 300 distances, <= 20k vocabulary hashes) and at most
+`max_actors` actors are kept, least recently seen evicted.
+"""
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter, OrderedDict, deque
+from dataclasses import dataclass, field
+from itertools import chain
+
+import numpy as np
+from scipy import stats
+from sklearn.utils import murmurhash3_32
+
+from tenantguard.evaluations.masking import mask
+from tenantguard.evaluations.textnorm import words
+from tenantguard.monitoring.abuse.alerts import Alert
+from tenantguard.monitoring.abuse.request import Request
+
+_DIGITS = re.compile(r"\d+")
+_WORD = re.compile(r"\w+")
+DIM = 256  # signed feature hashing of word 1-2-grams: 1 KB per remembered query
+TOKEN_CACHE = 200_000  # distinct words whose hash is remembered (~20 MB), cleared when full
+_K1, _K2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9)  # 64-bit odd mixing constants
+
+
+@dataclass(frozen=True)
+class ExtractionConfig:
+    min_queries: int = 100
+    every: int = 50
+    delta: float = 0.90
+    coverage_rate: float = 0.5
+    keep: int = 64
+    max_actors: int = 2_000
+    threshold: float = 2.0
+
+
+@dataclass
+class _Actor:
+    tenant_id: str
+    api_key: str | None
+    feature: str | None
+    buf: np.ndarray = field(default_factory=lambda: np.zeros((0, DIM), np.float32))
+    distances: deque = field(default_factory=lambda: deque(maxlen=300))
+    skeletons: deque = field(default_factory=lambda: deque(maxlen=200))
+    texts: deque = field(default_factory=lambda: deque(maxlen=200))
+    new_words: deque = field(default_factory=lambda: deque(maxlen=100))
+    vocab: set = field(default_factory=set)
+    params: deque = field(default_factory=lambda: deque(maxlen=300))
+    ids: deque = field(default_factory=lambda: deque(maxlen=300))
+    n: int = 0
+    last_eval: int = 0
+
+
+class ExtractionDetector:
+    def __init__(self, config: ExtractionConfig = ExtractionConfig()) -> None:
+        self.config = config
+        self.actors: OrderedDict[str, _Actor] = OrderedDict()
+        self.found: dict[str, Alert] = {}
+        self._codes: dict[str, int] = {}  # word -> its 32-bit murmur3 hash
+
+    def update(self, reqs: list[Request]) -> None:
+        if not reqs:
+            return
+        wss = [_WORD.findall(r.text[-500:]) if r.text else words(r.payload or r.prompt[-500:]) for r in reqs]
+        x = self._vectors(wss)
+        groups: dict[str, list[int]] = {}
+        skels = []
+        for i, r in enumerate(reqs):
+            skels.append(_skeleton(wss[i]))
+            groups.setdefault(f"key:{r.tenant_id}:{r.api_key or r.session_id or '-'}", []).append(i)
+            if r.extraction_params:
+                groups.setdefault(f"skel:{r.tenant_id}:{skels[i]}", []).append(i)
+        for name, idx in groups.items():
+            a = self._actor(name, reqs[idx[0]])
+            self._add(a, x[idx], [wss[i] for i in idx], [skels[i] for i in idx], [reqs[i] for i in idx])
+            if a.n >= self.config.min_queries and a.n - a.last_eval >= self.config.every:
+                a.last_eval = a.n
+                alert = self._evaluate(name, a)
+                if alert is not None:
+                    self.found[name] = alert
+
+    def _vectors(self, wss: list[list[str]]) -> np.ndarray:
+        """L2-normalized signed hashed counts of word 1- and 2-grams. Each distinct word is hashed once
+        (murmur3, remembered in a bounded map); a bigram's hash mixes its two words' hashes in numpy, so
+        no bigram string is ever built."""
+        codes = self._codes
+        flat = list(chain.from_iterable(wss))
+        missing = set(flat).difference(codes)
+        if len(codes) + len(missing) > TOKEN_CACHE:
+            codes.clear()
+            missing = set(flat)
+        codes.update((w, murmurhash3_32(w, seed=0, positive=True)) for w in missing)
+        lens = np.fromiter(map(len, wss), np.int64, len(wss))
+        h = np.fromiter(map(codes.__getitem__, flat), np.uint64, len(flat))
+        doc = np.repeat(np.arange(len(wss)), lens)
+        same = doc[1:] == doc[:-1]  # bigrams never span two requests
+        bi = ((h[:-1][same] * _K1) ^ h[1:][same]) * _K2 >> np.uint64(32)
+        hashes = np.concatenate([h, bi])
+        owner = np.concatenate([doc, doc[1:][same]])
+        sign = np.where(hashes & np.uint64(1 << 31), -1.0, 1.0)
+        x = np.bincount(owner * DIM + (hashes % np.uint64(DIM)).astype(np.int64), weights=sign,
+                        minlength=len(wss) * DIM).reshape(len(wss), DIM)
+        norms = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
+        return (x / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+    def alerts(self) -> list[Alert]:
+        """Key findings, plus template (rotated-key) findings that key findings do not already cover."""
+        found = list(self.found.values())
+        keyed = {i for a in found if a.group.startswith("key:") for i in a.member_ids}
+        return [a for a in found if a.group.startswith("key:")
+                or sum(i in keyed for i in a.member_ids) < 0.9 * len(a.member_ids)]
+
+    def _actor(self, name: str, r: Request) -> _Actor:
+        a = self.actors.get(name)
+        if a is None:
+            a = self.actors[name] = _Actor(r.tenant_id, r.api_key if name.startswith("key:") else None, r.feature)
+            a.buf = np.zeros((self.config.keep, DIM), np.float32)
+            while len(self.actors) > self.config.max_actors:
+                self.actors.popitem(last=False)
+        else:
+            self.actors.move_to_end(name)
+        return a
+
+    def _add(self, a: _Actor, v: np.ndarray, wss: list[list[str]], skels: list[str], reqs: list[Request]) -> None:
+        """Append k queries: each one's min distance to the `keep` queries before it (the ring buffer,
+        then the earlier ones of this batch), computed as one masked product per chunk."""
+        keep = self.config.keep
+        for lo in range(0, len(v), 256):
+            chunk = v[lo:lo + 256]
+            k, m = len(chunk), min(a.n, keep)
+            prev = a.buf[(a.n - m + np.arange(m)) % keep]  # chronological
+            sims = chunk @ np.vstack([prev, chunk]).T  # k x (m + k)
+            pos = m + np.arange(k)[:, None]
+            cols = np.arange(m + k)[None, :]
+            sims[(cols >= pos) | (cols < pos - keep)] = -np.inf
+            best = sims.max(axis=1)
+            a.distances.extend((1.0 - best[0 if a.n else 1:]).tolist())
+            a.buf[(a.n + np.arange(k)[-keep:]) % keep] = chunk[-keep:]
+            a.n += k
+        for ws, skel, r in zip(wss, skels, reqs):
+            fresh = set(map(hash, ws)) - a.vocab
+            a.new_words.append(len(fresh))
+            if len(a.vocab) < 20_000:
+                a.vocab |= fresh
+            a.skeletons.append(skel)
+            a.texts.append((r.payload or r.prompt)[-500:])
+            a.params.append(r.extraction_params)
+            a.ids.append(r.id)
+
+    def _evaluate(self, name: str, a: _Actor) -> Alert | None:
+        c = self.config
+        params_share = sum(a.params) / len(a.params)
+        top_share = Counter(a.skeletons).most_common(1)[0][1] / len(a.skeletons)
+        if params_share < 0.5 and top_share < 0.6 and 1.5 < c.threshold:
+            return None  # prada (1) + coverage (0.5) alone cannot reach the threshold: skip Shapiro-Wilk
+        d = np.asarray(a.distances)
+        if d.std() < 1e-9:
+            w = 0.0  # identical distances: mechanical queries, the least normal spread there is
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                w = float(stats.shapiro(d).statistic)
+        distinct = len(set(a.texts)) / len(a.texts)
+        coverage = sum(a.new_words) / len(a.new_words)
+        signals = {"prada": w < c.delta, "params": params_share >= 0.5,
+                   "templated": top_share >= 0.6 and distinct >= 0.9, "coverage": coverage >= c.coverage_rate}
+        score = signals["prada"] + signals["params"] + signals["templated"] + 0.5 * signals["coverage"]
+        if score < c.threshold:
+            return None
+        on = [k for k, v in signals.items() if v]
+        who = f"key {a.api_key}" if a.api_key else "rotating keys sharing one template"
+        summary = (f"{who}: {a.n} queries, PRADA W={w:.3f} (delta {c.delta}), extraction params {params_share:.0%}, "
+                   f"top template {top_share:.0%}, {coverage:.2f} new words/query; signals {','.join(on)}")
+        return Alert(kind="model_extraction", tenant_id=a.tenant_id, api_key=a.api_key, first_id=a.ids[0],
+                     last_id=a.ids[-1], score=float(score), threshold=c.threshold, summary=summary, group=name,
+                     member_ids=tuple(list(a.ids)[-200:]), evidence=tuple(mask(t) for t in list(a.texts)[-3:]),
+                     stats={"queries": a.n, "shapiro_w": w, "params_share": params_share, "template_share": top_share,
+                            "distinct_share": distinct, "new_words_per_query": coverage, "signals": on},
+                     feature=a.feature)
+
+
+def _skeleton(ws: list[str]) -> str:
+    return f"{_DIGITS.sub('#', ' '.join(ws[:4]))} …{len(ws) // 4}"

@@ -1,0 +1,66 @@
+"""One incremental scan of the inference log: what the CLI and the sensor both run.
+
+Restart-safe without persisted detector state: the scanner is warmed on up to `lookback_rows` rows
+before the cursor (state is rebuilt from the log itself), then fed the new rows; only findings that
+include a new row are reported, and the alerts table deduplicates across scans.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from tenantguard.monitoring.abuse.alerts import Alert, AlertStore
+from tenantguard.monitoring.abuse.policy import AbuseSettings, Action, action_for
+from tenantguard.monitoring.abuse.scanner import Scanner, ScanStats
+from tenantguard.monitoring.inference_log import InferenceLog
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    rows: int  # new rows scanned (after the cursor)
+    last_id: int  # the new cursor
+    alerts: tuple[Alert, ...]  # findings that include a new row
+    new_alerts: tuple[Alert, ...]  # of those, the ones the alerts table had not seen: act on these
+    actions: tuple[Action, ...]
+    stats: ScanStats
+
+
+def scan_log(settings, *, after_id: int = 0, limit: int | None = None, abuse: AbuseSettings | None = None,
+             batch: int = 10_000) -> ScanResult:
+    """Scan rows with id > after_id (at most `limit`), record alerts, return what to act on."""
+    abuse = abuse or AbuseSettings.from_env()
+    source = InferenceLog(settings.inference_log_url)
+    scanner = Scanner(abuse, system_prompts=_system_prompts(settings))
+    for rows in source.iter_batches(max(0, after_id - abuse.lookback_rows), batch=batch):
+        rows = [r for r in rows if r["id"] <= after_id]
+        if not rows:
+            break
+        scanner.process(rows)
+    warm = scanner.rows
+    cursor = after_id
+    while limit is None or scanner.rows - warm < limit:
+        size = batch if limit is None else min(batch, limit - (scanner.rows - warm))
+        rows = source.read(cursor, size)
+        if not rows:
+            break
+        scanner.process(rows)
+        cursor = rows[-1]["id"]
+    alerts = tuple(a for a in scanner.alerts() if a.last_id > after_id)
+    fresh = tuple(AlertStore(settings.inference_log_url).record(list(alerts)))
+    actions = tuple(action_for(a, abuse) for a in fresh)
+    if scanner.stats.coercions:
+        log.warning("abuse scan repaired fields on the way in: %s", scanner.stats.coercions)
+    return ScanResult(rows=scanner.rows - warm, last_id=cursor, alerts=alerts, new_alerts=fresh, actions=actions,
+                      stats=scanner.stats)
+
+
+def _system_prompts(settings) -> dict[str, str]:
+    from tenantguard.errors import TenantGuardError
+    from tenantguard.tenants import load_tenants
+
+    try:
+        return {t.id: t.system_prompt for t in load_tenants(settings.tenants_file)}
+    except TenantGuardError:
+        return {}  # no tenants file: whole prompts are scored, nothing is skipped
