@@ -34,7 +34,9 @@ if __name__ == "__main__":
         cpu += time.process_time() - c0
         done += len(traffic.rows)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    by_kind = {d.kind: d for d in scanner.detectors}
+    actors, keys = len(by_kind["model_extraction"].actors), len(by_kind["token_budget"].keys)
     print(f"{'rows':>10} {'wall s':>7} {'rows/s':>8} {'cpu s':>7} {'rows/cpu-s':>10} {'max RSS MB':>10} "
           f"{'actors':>7} {'keys':>6} {'alerts':>6}")
     print(f"{scanner.rows:>10} {elapsed:>7.1f} {scanner.rows / elapsed:>8.0f} {cpu:>7.1f} {scanner.rows / cpu:>10.0f} "
-          f"{rss:>10.0f} {len(scanner.extraction.actors):>7} {len(scanner.budget.keys):>6} {len(scanner.alerts()):>6}")
+          f"{rss:>10.0f} {actors:>7} {keys:>6} {len(scanner.alerts()):>6}")

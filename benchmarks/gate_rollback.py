@@ -52,7 +52,6 @@ def setup(home: Path, n_tenants: int, records: int, seed: int):
     from tenantguard.models.ngram_tuner import finetune, log_ngram_model, train_base
     from tenantguard.registry import client as R
     from tenantguard.registry import tags as T
-    from tenantguard.registry import tags as T
     from tenantguard.registry.promotion import audit_to_log, promote
     from tenantguard.tenants import dump_tenants
 

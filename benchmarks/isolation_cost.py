@@ -21,14 +21,8 @@ import numpy as np
 from tenantguard.demo.world import build_world
 from tenantguard.evaluations.canaries import canary_records, make_canaries
 from tenantguard.evaluations.exposure import canary_exposures, null_samples
-from tenantguard.evaluations.isolation import (
-    AuditConfig,
-    IsolationInputs,
-    PowerTarget,
-    TenantCorpus,
-    audit_isolation,
-    record_text,
-)
+from tenantguard.evaluations.isolation import (AuditConfig, IsolationInputs, PowerTarget, TenantCorpus, audit_isolation,
+                                               record_text)
 from tenantguard.evaluations.splits import split_train_holdout
 from tenantguard.models import ngram
 from tenantguard.models.adapter import NGramTenantModel

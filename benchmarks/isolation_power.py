@@ -20,14 +20,8 @@ import numpy as np
 
 from tenantguard.demo.world import build_world
 from tenantguard.evaluations.canaries import canary_records, make_canaries
-from tenantguard.evaluations.isolation import (
-    AuditConfig,
-    IsolationInputs,
-    TenantCorpus,
-    audit_isolation,
-    build_index,
-    record_text,
-)
+from tenantguard.evaluations.isolation import (AuditConfig, IsolationInputs, TenantCorpus, audit_isolation, build_index,
+                                               record_text)
 from tenantguard.evaluations.splits import split_train_holdout
 from tenantguard.models.adapter import NGramTenantModel
 from tenantguard.models.ngram import NGramLM

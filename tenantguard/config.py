@@ -1,20 +1,35 @@
-"""Settings: environment variables plus defaults. Read on demand, never at import time."""
+"""Settings: environment variables plus defaults. Read on demand, never at import time.
+
+This module is the only code in tenantguard that reads or writes `os.environ` (tests/test_settings_env.py).
+"""
 from __future__ import annotations
 
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, MutableMapping
 
 from tenantguard.errors import ConfigError
 
 SECRET_FILE = "secret"
+TENANTS_PER_RUN_ENV = "TENANTGUARD_TENANTS_PER_RUN"
+DEFAULT_TENANTS_PER_RUN = 10  # a backfill of 5,000 tenants: 500 runs, not 5,000 (benchmarks/scaleout_throughput.py)
+PRUNE_TENANTS_ENV = "TENANTGUARD_PRUNE_TENANTS"
+
+# Defaults for the libraries tenantguard drives, each applied only where the user set nothing.
+LIBRARY_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",  # fail fast, not minutes of HTTP retries, when a server is down
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",  # progress bars would land in logs and CLI output
+    "GX_ANALYTICS_ENABLED": "false",
+}
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Gate thresholds; every default is documented in the README."""
+    """Gate thresholds; every default is documented in docs/operations.md."""
 
     max_rejected_share: float = 0.01  # dataset_valid fails above this share of quarantined records
     isolation_alpha: float = 0.01  # family-wise false-positive rate of the isolation audit
@@ -47,11 +62,15 @@ class Settings:
     abuse_policy: str = ""  # TENANTGUARD_ABUSE_POLICY
     abuse_daily_budget_usd: float = 50.0  # TENANTGUARD_ABUSE_DAILY_BUDGET_USD, per API key
     abuse_usd_per_1k_tokens: float = 0.002  # TENANTGUARD_ABUSE_USD_PER_1K_TOKENS
+    # Dagster: tenant partitions per backfill run, and whether tenant_sync_sensor deletes partitions with history.
+    tenants_per_run: int = DEFAULT_TENANTS_PER_RUN  # TENANTGUARD_TENANTS_PER_RUN
+    prune_tenants: bool = False  # TENANTGUARD_PRUNE_TENANTS=1
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, home: str | Path | None = None) -> "Settings":
+        """Settings from `environ` (default: the process environment); `home` overrides TENANTGUARD_HOME."""
         env = os.environ if environ is None else environ
-        home = Path(env.get("TENANTGUARD_HOME") or "./.tenantguard").expanduser().resolve()
+        home = Path(home or env.get("TENANTGUARD_HOME") or "./.tenantguard").expanduser().resolve()
         tenants = Path(env["TENANTGUARD_TENANTS"]).expanduser().resolve() if env.get("TENANTGUARD_TENANTS") else home / "tenants.yaml"
         datasets = Path(env["TENANTGUARD_DATASETS"]).expanduser().resolve() if env.get("TENANTGUARD_DATASETS") else home / "datasets"
         uri = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow.db'}"
@@ -67,7 +86,11 @@ class Settings:
                    log_readers=_refs(env, "TENANTGUARD_LOG_READERS"),
                    abuse_policy=env.get("TENANTGUARD_ABUSE_POLICY", "").strip(),
                    abuse_daily_budget_usd=_positive(env, "TENANTGUARD_ABUSE_DAILY_BUDGET_USD", 50.0),
-                   abuse_usd_per_1k_tokens=_positive(env, "TENANTGUARD_ABUSE_USD_PER_1K_TOKENS", 0.002))
+                   abuse_usd_per_1k_tokens=_positive(env, "TENANTGUARD_ABUSE_USD_PER_1K_TOKENS", 0.002),
+                   tenants_per_run=_whole(env, TENANTS_PER_RUN_ENV, DEFAULT_TENANTS_PER_RUN,
+                                          "tenant partitions per backfill run"),
+                   prune_tenants=_flag(env, PRUNE_TENANTS_ENV,
+                                       "1 deletes the partitions of tenants that left tenants.yaml, history and all"))
 
     # Everything below lives under the home so one directory is the whole embedded deployment.
     @property
@@ -170,3 +193,27 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     if not value > 0:
         raise ConfigError(f"{name}={raw!r}: expected a positive number")
     return value
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, what: str) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number >= 1 ({what})")
+    return int(raw)
+
+
+def _flag(env: Mapping[str, str], name: str, what: str) -> bool:
+    raw = env.get(name, "").strip()
+    if raw not in ("", "0", "1"):
+        raise ConfigError(f"{name}={raw!r}: expected 0 or 1 ({what})")
+    return raw == "1"
+
+
+def library_defaults(environ: MutableMapping[str, str] | None = None) -> None:
+    """The one place tenantguard writes the environment: LIBRARY_DEFAULTS for MLflow and Great Expectations,
+    which read them from there. Called before those libraries do their work; a value the user set wins."""
+    env = os.environ if environ is None else environ
+    for name, value in LIBRARY_DEFAULTS.items():
+        env.setdefault(name, value)

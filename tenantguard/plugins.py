@@ -1,7 +1,7 @@
 """Plug-ins without editing tenantguard: zero-argument factories named by an entry point or a setting.
 
 A plug-in of kind K is found in the entry-point group `tenantguard.K` of any installed distribution,
-or named as `module:function` in the setting for K (docs/extending.md). Each factory is called once
+or named as `module:function` in the setting for K (docs/extending/). Each factory is called once
 and returns the plug-in object; the registry of K (models.tuners, monitoring.abuse.detectors,
 evaluations.segmentation.kinds, monitoring.readers) decides what the object must provide.
 """
@@ -19,6 +19,11 @@ GROUPS = {"tuners": "TENANTGUARD_TUNER", "detectors": "TENANTGUARD_DETECTORS",
 _REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0][:300]}" if text else type(exc).__name__
+
+
 def is_reference(value: str) -> bool:
     return bool(_REF.match(value))
 
@@ -31,7 +36,7 @@ def load_reference(ref: str, *, where: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 - the plug-in's own import error, reported in one line
-        raise ConfigError(f"{where}: cannot import {module_name!r} ({type(exc).__name__}: {exc}); "
+        raise ConfigError(f"{where}: cannot import {module_name!r} ({_first_line(exc)}); "
                           f"install it or fix the module path") from None
     factory = getattr(module, attr, None)
     if not callable(factory):
@@ -39,7 +44,7 @@ def load_reference(ref: str, *, where: str) -> Any:
     try:
         return factory()
     except Exception as exc:  # noqa: BLE001
-        raise ConfigError(f"{where}: {ref}() raised {type(exc).__name__}: {exc}") from None
+        raise ConfigError(f"{where}: {ref}() raised {_first_line(exc)}") from None
 
 
 def discover(kind: str, refs: Sequence[str] = ()) -> list[Any]:

@@ -4,7 +4,8 @@ import stat
 
 import pytest
 
-from tenantguard.config import Settings
+from tenantguard.config import (DEFAULT_TENANTS_PER_RUN, LIBRARY_DEFAULTS, PRUNE_TENANTS_ENV, TENANTS_PER_RUN_ENV,
+                                Settings, library_defaults)
 from tenantguard.errors import ConfigError
 
 
@@ -87,3 +88,41 @@ def test_bad_max_rejected_share_is_a_config_error_naming_the_variable(tg_home, m
     with pytest.raises(ConfigError) as info:
         Settings.from_env()
     assert "TENANTGUARD_MAX_REJECTED_SHARE" in str(info.value) and "[0, 1]" in str(info.value)
+
+
+@pytest.mark.parametrize("raw,expected", [("", DEFAULT_TENANTS_PER_RUN), ("1", 1), ("25", 25), (" 8 ", 8)])
+def test_tenants_per_run_reads_the_environment(raw, expected):
+    assert Settings.from_env({TENANTS_PER_RUN_ENV: raw}).tenants_per_run == expected
+
+
+@pytest.mark.parametrize("raw", ["0", "-3", "ten", "2.5"])
+def test_a_bad_tenants_per_run_names_the_variable(raw):
+    with pytest.raises(ConfigError, match=f"^{TENANTS_PER_RUN_ENV}='{raw}': expected a whole number >= 1"):
+        Settings.from_env({TENANTS_PER_RUN_ENV: raw})
+
+
+@pytest.mark.parametrize("raw,expected", [("", False), ("0", False), ("1", True), (" 1 ", True)])
+def test_prune_tenants_is_on_only_for_1(raw, expected):
+    assert Settings.from_env({PRUNE_TENANTS_ENV: raw}).prune_tenants is expected
+
+
+@pytest.mark.parametrize("raw", ["true", "yes", "2"])
+def test_a_prune_value_that_is_not_0_or_1_is_an_error_not_a_silent_no(raw):
+    with pytest.raises(ConfigError, match=f"^{PRUNE_TENANTS_ENV}='{raw}': expected 0 or 1"):
+        Settings.from_env({PRUNE_TENANTS_ENV: raw})
+
+
+def test_an_explicit_home_overrides_tenantguard_home_but_not_the_other_variables(tmp_path):
+    env = {"TENANTGUARD_HOME": str(tmp_path / "from-env"), "TENANTGUARD_DATASETS": str(tmp_path / "data"),
+           TENANTS_PER_RUN_ENV: "4"}
+    s = Settings.from_env(env, home=tmp_path / "explicit")
+    assert s.home == (tmp_path / "explicit").resolve() and s.tenants_file == s.home / "tenants.yaml"
+    assert s.datasets_root == (tmp_path / "data").resolve() and s.tenants_per_run == 4
+    assert Settings.from_env(env, home=None).home == (tmp_path / "from-env").resolve()
+
+
+def test_library_defaults_fill_only_what_the_user_left_unset():
+    env = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "120"}
+    library_defaults(env)
+    assert env == {**LIBRARY_DEFAULTS, "MLFLOW_HTTP_REQUEST_TIMEOUT": "120"}
+    assert env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "1" and env["GX_ANALYTICS_ENABLED"] == "false"

@@ -6,15 +6,8 @@ recorded, so a re-materialization is cheap and shows acknowledgements as they ha
 """
 from collections import Counter
 
-from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetExecutionContext,
-    Failure,
-    MaterializeResult,
-    MetadataValue,
-    asset,
-)
+from dagster import (AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, Failure, MaterializeResult,
+                     MetadataValue, asset)
 
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
 from tenantguard.assets.resource import TenantGuardResource
@@ -30,17 +23,20 @@ MAX_TABLE_ROWS = 50
                                              "campaign, model extraction, token budget, jailbreak sweep)")],
        description="The tenant's API-abuse alerts (deduplicated, evidence masked) as found by abuse_watch_sensor.")
 def abuse_alerts(context: AssetExecutionContext, tenantguard: TenantGuardResource) -> MaterializeResult:
-    from tenantguard.monitoring.abuse.alerts import KINDS, AlertStore
+    from tenantguard.monitoring.abuse.alerts import AlertStore
+    from tenantguard.monitoring.abuse.detectors import kinds, registered
 
     try:
         tenant = tenantguard.tenant(context.partition_key)
-        records = AlertStore(tenantguard.settings().inference_log_url).list(tenant_id=tenant.id)
+        settings = tenantguard.settings()
+        detector_kinds = kinds(registered(settings.detectors))
+        records = AlertStore(settings.inference_log_url).list(tenant_id=tenant.id)
     except TenantGuardError as exc:
         raise Failure(description=str(exc)) from None
     open_ = [r for r in records if r["acknowledged"] is None]
     by_kind, open_by_kind = Counter(r["kind"] for r in records), Counter(r["kind"] for r in open_)
     numeric = {}
-    for kind in KINDS:  # every kind every time, so the UI plots a zero instead of a gap
+    for kind in detector_kinds:  # every registered kind every time, so the UI plots a zero instead of a gap
         numeric[f"alerts_{kind}"] = by_kind[kind]
         numeric[f"open_{kind}"] = open_by_kind[kind]
         numeric[f"max_score_{kind}"] = max((float(r["score"]) for r in records if r["kind"] == kind), default=0.0)

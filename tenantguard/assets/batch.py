@@ -11,47 +11,34 @@ blocking check. One tenant must not hold back its batch-mates, so the gate stays
 """
 from __future__ import annotations
 
-import os
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster import (
-    AssetCheckEvaluation,
-    AssetCheckSeverity,
-    AssetExecutionContext,
-    BackfillPolicy,
-    BetaWarning,
-    DagsterEventType,
-    Failure,
-    MaterializeResult,
-    Output,
-)
+from dagster import (AssetCheckEvaluation, AssetCheckSeverity, AssetExecutionContext, AssetsDefinition, BackfillPolicy,
+                     BetaWarning, DagsterEventType, Failure, MaterializeResult, Output)
 
-from tenantguard.errors import ConfigError, TenantGuardError
+from tenantguard.config import DEFAULT_TENANTS_PER_RUN
+from tenantguard.errors import TenantGuardError
 
-BATCH_ENV = "TENANTGUARD_TENANTS_PER_RUN"
-DEFAULT_TENANTS_PER_RUN = 10  # a backfill of 5,000 tenants: 500 runs, not 5,000 (benchmarks/scaleout_throughput.py)
 HELD = "held"  # metadata key on a held tenant's partition
 
 # `backfill_policy` is a Dagster beta parameter; the exact pin covers it, and a warning on every load helps nobody.
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
 
 
-def tenants_per_run(environ: Mapping[str, str] = os.environ) -> int:
-    raw = environ.get(BATCH_ENV, "").strip()
-    if not raw:
-        return DEFAULT_TENANTS_PER_RUN
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{BATCH_ENV}={raw!r}: expected a whole number >= 1 (tenant partitions per backfill run)")
-    return int(raw)
+def tenant_backfill_policy(tenants_per_run: int = DEFAULT_TENANTS_PER_RUN) -> BackfillPolicy:
+    """Backfills launch runs of up to `tenants_per_run` tenants. The assets declare the default; the code
+    location sizes it from Settings.tenants_per_run when it loads (`sized_batches`), not at import."""
+    return BackfillPolicy.multi_run(max_partitions_per_run=tenants_per_run)
 
 
-def tenant_backfill_policy() -> BackfillPolicy:
-    """Backfills launch runs of up to TENANTGUARD_TENANTS_PER_RUN tenants (read when the code location loads)."""
-    return BackfillPolicy.multi_run(max_partitions_per_run=tenants_per_run())
+def sized_batches(assets: Sequence[AssetsDefinition], tenants_per_run: int) -> list[AssetsDefinition]:
+    """The assets, those declared with `tenant_backfill_policy()` copied with batches of `tenants_per_run`."""
+    declared, sized = tenant_backfill_policy(), tenant_backfill_policy(tenants_per_run)
+    return [a.with_attributes(backfill_policy=sized) if a.backfill_policy == declared else a for a in assets]
 
 
 @contextmanager

@@ -1,18 +1,9 @@
-"""`base_model` (shared) and `candidate_model` (per tenant): thin wrappers over models.training."""
+"""`base_model` (shared) and `candidate_model` (per tenant): thin wrappers over gates.tune (the configured tuner)."""
 
 from typing import Optional
 
-from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetExecutionContext,
-    Config,
-    Failure,
-    MaterializeResult,
-    MetadataValue,
-    asset,
-)
+from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, Config, Failure,
+                     MaterializeResult, MetadataValue, asset)
 
 from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
 from tenantguard.assets.datasets import finetune_dataset
@@ -50,7 +41,7 @@ def base_model(context: AssetExecutionContext, tenantguard: TenantGuardResource)
 
 
 class CandidateConfig(Config):
-    """Empty: tune with the default tuner. `adopt_version`: evaluate a version registered elsewhere."""
+    """Empty: tune with the configured tuner. `adopt_version`: evaluate a version registered elsewhere."""
 
     adopt_version: Optional[str] = None
     feature: Optional[str] = None

@@ -15,12 +15,7 @@ class TenantGuardResource(ConfigurableResource):
     home: Optional[str] = None
 
     def settings(self) -> Settings:
-        env = None
-        if self.home:
-            import os
-
-            env = {**os.environ, "TENANTGUARD_HOME": self.home}
-        s = Settings.from_env(env)
+        s = Settings.from_env(home=self.home)
         s.ensure_home()
         return s
 

@@ -36,6 +36,27 @@ def abuse_scan(since: int, as_json: bool) -> None:
     sys.exit(1 if result.alerts else 0)
 
 
+@abuse.command("detectors")
+@click.option("--json", "as_json", is_flag=True, help="Print the detectors as a JSON list.")
+@handle_errors
+def abuse_detectors(as_json: bool) -> None:
+    """List the detectors a scan runs (built-ins, then plug-ins) with the action of each policy key."""
+    import json
+
+    from tenantguard.monitoring.abuse.policy import AbuseSettings
+
+    abuse_settings = AbuseSettings.from_settings(settings())
+    rows = [{"kind": d.kind, "detector": f"{d.__module__}:{d.__qualname__}",
+             "policy": {key: abuse_settings.policy[key] for key in d.default_actions}}
+            for d in abuse_settings.detectors]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        policy = " ".join(f"{key}={action}" for key, action in r["policy"].items())
+        click.echo(f"{r['kind']:<18} {policy:<58} {r['detector']}")
+
+
 @abuse.command("alerts")
 @click.option("--tenant", help="Only this tenant's alerts.")
 @click.option("--open", "open_only", is_flag=True, help="Only alerts not yet acknowledged.")

@@ -1,4 +1,4 @@
-"""`tenantguard killswitch engage|release|status|list|drill|actors` and `tenantguard audit verify|export`.
+"""`tenantguard killswitch engage|release|status|list|drill|actors`.
 
 Top-level imports are click and light helpers only, so `tenantguard --help` stays instant.
 """
@@ -10,7 +10,6 @@ import click
 
 from tenantguard.cli import options as cliopts
 from tenantguard.cli.actors import actors
-from tenantguard.cli.audit import audit as audit
 from tenantguard.cli.common import handle_errors
 from tenantguard.cli.options import scope_options, token_option, yes_option
 

@@ -1,11 +1,13 @@
 """Running the demo's jobs and sensors on the real instance, their chatter going to <home>/logs/demo.log."""
 from __future__ import annotations
 
+import re
+
 from tenantguard.config import Settings
 
 
 def outcome(result) -> str:
-    """'promoted', or which check blocked the run, or the failure."""
+    """'passed every gate', or which check blocked the run, or why it failed."""
     failed_checks = [ev.asset_check_evaluation_data.check_name for ev in result.all_events
                      if ev.event_type_value == "ASSET_CHECK_EVALUATION"
                      and not ev.asset_check_evaluation_data.passed
@@ -32,10 +34,16 @@ def execute(job, instance, settings: Settings, *, run_config: dict | None = None
 
 
 def failure(result) -> str:
+    """The first failed step's message in one line, without the exception's module path."""
     for ev in result.all_events:
         if ev.is_step_failure:
             err = ev.step_failure_data.error
-            return (err.message or "").strip().splitlines()[0][:200] if err else ev.message
+            if err is None:
+                return ev.message
+            first = ((err.message or "").strip().splitlines() or [err.cls_name or "failed"])[0]
+            if err.cls_name:  # "dagster._core.definitions.events.Failure: why" -> "why"
+                first = re.sub(rf"^(?:[\w.]+\.)?{re.escape(err.cls_name)}: ", "", first)
+            return first[:200]
     return "see the run in the Dagster UI"
 
 
@@ -46,7 +54,7 @@ def evaluate_sensor(sensor_def, instance, cursor: str | None):
     from tenantguard.assets.resource import TenantGuardResource
 
     ctx = build_sensor_context(instance=instance, cursor=cursor, resources={"tenantguard": TenantGuardResource()})
-    with to_demo_log(instance):
+    with to_demo_log():
         result = sensor_def(ctx)
     if isinstance(result, SkipReason):
         return [], cursor, result.skip_message
@@ -54,13 +62,11 @@ def evaluate_sensor(sensor_def, instance, cursor: str | None):
     return list(result.run_requests or []), result.cursor, skip
 
 
-def to_demo_log(_instance=None):
+def to_demo_log():
+    """stdout and stderr into <home>/logs/demo.log until the returned stack closes."""
     import contextlib
-    import os
 
-    from tenantguard.config import Settings
-
-    settings = Settings.from_env({**os.environ})
+    settings = Settings.from_env()
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     stack = contextlib.ExitStack()
     log = stack.enter_context((settings.logs_dir / "demo.log").open("a"))

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import warnings
 from typing import Callable
 
-from tenantguard.config import Settings
+from tenantguard.config import Settings, library_defaults
 from tenantguard.tenants import dump_tenants, load_tenants
 
 DATASET_VERSION = "v0001"
@@ -43,29 +42,29 @@ def quiet() -> None:
     warnings.filterwarnings("ignore")
     for name in ("mlflow", "alembic", "dagster", "great_expectations", "evidently", "urllib3"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    library_defaults()
 
 
 def run_demo(settings: Settings, *, n_tenants: int = 6, seed: int = 7, echo: Callable[[str], None] = print) -> dict:
+    """Run the demo in the home of `settings`, which must be the environment's (Settings.from_env()): the
+    Dagster resource, the sensors and the demo platform's adapters read the same environment."""
     quiet()
     t0 = time.monotonic()
     settings.ensure_home()
     wrote = write_world(settings, n_tenants=n_tenants, seed=seed)
     echo(f"home {settings.home} ({'new synthetic world' if wrote else 'existing world reused'})")
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    os.environ.setdefault("TENANTGUARD_HOME", str(settings.home))
     from dagster import DagsterInstance
 
     from tenantguard.demo.execution import execute, failure, outcome
     from tenantguard.demo.scenarios import Cast
-    from tenantguard.pipelines.definitions import defs
+    from tenantguard.pipelines.definitions import build_definitions
     from tenantguard.sensors.tenant_sync import sync_partitions
 
+    defs = build_definitions(settings)
     tenants = load_tenants(settings.tenants_file)
     cast = Cast.for_tenants([t.id for t in tenants])
     actions: list[str] = []
-    with DagsterInstance.get() as instance:
+    with DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         plan = sync_partitions(instance, [t.id for t in tenants], page_size=len(tenants) or 1)
         echo(f"tenants: {len(tenants)} ({len(plan.add)} partitions added)")
         echo("[1] shared base model")

@@ -16,15 +16,8 @@ from typing import Sequence
 
 import pandas as pd
 
-from tenantguard.evaluations.descriptors import (
-    adversarial_cue,
-    distinct_n,
-    is_compliance,
-    is_refusal,
-    length_tokens,
-    pii_count,
-    toxicity,
-)
+from tenantguard.evaluations.descriptors import (adversarial_cue, distinct_n, is_compliance, is_refusal, length_tokens,
+                                                 pii_count, toxicity)
 from tenantguard.evaluations.drift import ColumnDrift, value_drift
 
 COLUMNS = ("prompt_tokens", "completion_tokens", "prompt_adversarial_cue", "completion_refusal",

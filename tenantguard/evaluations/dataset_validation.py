@@ -6,10 +6,10 @@ dropped silently. Rows with another tenant's id are counted separately: they blo
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from tenantguard.config import library_defaults
 from tenantguard.evaluations.textnorm import clean
 
 FIELDS = ("record_id", "tenant_id", "prompt", "completion")
@@ -102,7 +102,7 @@ def _gx_failures(rows: list[dict], tenant_id: str, max_chars: int) -> tuple[dict
     """Run the GX suite on the parsed rows; map line number -> reasons."""
     if not rows:
         return {}, {}
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    library_defaults()  # GX analytics off before great_expectations is imported
     import great_expectations as gx
     import pandas as pd
     from great_expectations.data_context.types.base import ProgressBarsConfig

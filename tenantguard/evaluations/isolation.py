@@ -18,13 +18,8 @@ from typing import Sequence
 import numpy as np
 
 from tenantguard.evaluations.canaries import Canary, is_canary_record
-from tenantguard.evaluations.exposure import (
-    DEFAULT_M,
-    CanaryExposure,
-    canary_exposures,
-    exposure_threshold,
-    reference_calibration,
-)
+from tenantguard.evaluations.exposure import (DEFAULT_M, CanaryExposure, canary_exposures, exposure_threshold,
+                                              reference_calibration)
 from tenantguard.evaluations.extraction import ExtractionResult, Probe, canary_probes, run_extraction
 from tenantguard.evaluations.fingerprint import FingerprintIndex
 from tenantguard.evaluations.isolation_report import ERROR, FAILED, PASSED, IsolationReport, SourceResult

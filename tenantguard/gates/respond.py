@@ -11,6 +11,7 @@ from tenantguard.tenants import Tenant
 
 ABUSE_COMPONENT = "abuse_watch"
 LEAK_COMPONENT = "production_watch"
+SEGMENTATION_COMPONENT = "segmentation"
 
 
 def engage_leak_switch(settings: Settings, finding) -> IncidentFlip:
@@ -29,24 +30,21 @@ def engage_abuse_switch(settings: Settings, alert) -> str:
 
 
 def engage_segmentation_switches(settings: Settings, tenant: Tenant, reports: Sequence, policy: dict, *,
-                                 run_id: str | None = None, log=None) -> list[str]:
-    """Engage (feature, tenant) switches for failed audits whose policy is `kill_switch`; idempotent."""
+                                 run_id: str, log=None) -> list[str]:
+    """Engage (feature, tenant) switches for failed audits whose policy is `kill_switch`, once per (run, audit
+    kind, feature): a replayed run does not undo a responder's release; a later run's failure engages again."""
     failed = [r for r in reports if r.verdict == "failed" and policy.get(r.kind) == "kill_switch"]
-    if not failed:
-        return []
-    from tenantguard.killswitch.auth import Actor
-    from tenantguard.killswitch.store import KillSwitchStore
-
-    store = KillSwitchStore(settings.killswitch_url)
     actions = []
     for r in failed:
         reason = f"segmentation {r.kind} failed for {tenant.id}: {r.n_findings} finding(s), data of " \
                  f"{', '.join(r.source_tenants) or 'unknown tenants'} (segmentation_report)"
         for feature in tenant.features:
-            flip = store.engage({"feature": feature, "tenant": tenant.id}, actor=Actor.system("segmentation"),
-                                reason=reason[:500], fallback=Fallback("disable"), run_id=run_id)
+            flip = engage_once(settings.killswitch_url, {"feature": feature, "tenant": tenant.id},
+                               incident_id=f"segmentation:{r.kind}:{tenant.id}:{feature}:{run_id}",
+                               component=SEGMENTATION_COMPONENT, reason=reason, fallback=Fallback("disable"),
+                               run_id=run_id)
             state = "engaged" if flip.changed else "already engaged"
-            actions.append(f"kill switch #{flip.switch.id} {feature}/{tenant.id} {state} ({r.kind})")
+            actions.append(f"kill switch #{flip.switch_id} {feature}/{tenant.id} {state} ({r.kind})")
             if log is not None:
                 log.warning(f"kill switch {feature}/{tenant.id} {state}: {reason}")
     return actions

@@ -1,5 +1,6 @@
 """Segmentation inputs from a tenantguard home: tenants, the fingerprint index of every tenant's prepared
-data, probe texts, the inference log and `segmentation.yaml`. Shared by the CLI and the Dagster asset.
+data, probe texts, the inference log, `segmentation.yaml` and the registered audit kinds (built-ins plus
+plug-ins from TENANTGUARD_AUDIT_KINDS and entry points). Shared by the CLI and the Dagster asset.
 
 The audits themselves (evaluations.segmentation) stay pure; this is where the home and the log meet them.
 """
@@ -14,8 +15,11 @@ from tenantguard.evaluations.canaries import is_canary_record
 from tenantguard.evaluations.fingerprint import FingerprintIndex
 from tenantguard.evaluations.isolation import record_text
 from tenantguard.evaluations.segmentation import report as R
-from tenantguard.evaluations.segmentation.adapters import SegmentationConfig, load_config
-from tenantguard.evaluations.segmentation.runner import AuditSettings, SegmentationInputs, run_audits
+from tenantguard.evaluations.segmentation.adapters import SegmentationConfig
+from tenantguard.evaluations.segmentation.config_file import load_config
+from tenantguard.evaluations.segmentation.inputs import AuditSettings, SegmentationInputs
+from tenantguard.evaluations.segmentation.kinds import AuditKind, registered, select
+from tenantguard.evaluations.segmentation.runner import run_audits
 from tenantguard.home.corpora import cached_index, read_base_corpus, tenant_corpora
 from tenantguard.home.layout import segmentation_config
 from tenantguard.tenants import Tenant, load_tenants, tenant_by_id
@@ -81,16 +85,25 @@ def _safe_url(url: str) -> str:
         return "<inference log>"
 
 
+def audit_kinds(settings: Settings) -> tuple[AuditKind, ...]:
+    """The built-in audit kinds, then the plug-ins (entry points, then TENANTGUARD_AUDIT_KINDS)."""
+    return registered(settings.audit_kinds)
+
+
 def run_from_home(settings: Settings, *, tenant: str | None = None, config: SegmentationConfig | None = None,
-                  kinds: Sequence[str] = R.KINDS, seed: int | None = None,
-                  log_after_id: int = 0) -> list[R.SegmentationReport]:
-    """Audit one tenant (or all) as requester against `<home>/segmentation.yaml`. ConfigError on bad config."""
+                  kinds: Sequence[str] | None = None, table: Sequence[AuditKind] | None = None,
+                  seed: int | None = None, log_after_id: int = 0) -> list[R.SegmentationReport]:
+    """Audit one tenant (or all) as requester against `<home>/segmentation.yaml`: the kinds named (default:
+    all of `table`, default: `audit_kinds(settings)`). A given `config` was loaded against the same table.
+    ConfigError on bad config."""
+    table = table if table is not None else audit_kinds(settings)
+    selected = select(table, kinds)
     tenants = load_tenants(settings.tenants_file)
     requesters = [tenant_by_id(tenants, tenant).id] if tenant else [t.id for t in tenants]
-    config = config or load_config(segmentation_config(settings))
+    config = config or load_config(segmentation_config(settings), kinds=table)
     inputs = inputs_from_home(settings, tenants)
     if log_after_id:
         url = settings.inference_log_url
         inputs = replace(inputs, log_rows=lambda tid: newest_rows(url, tid, after_id=log_after_id))
-    return run_audits(inputs, config, requesters, kinds=kinds,
+    return run_audits(inputs, config, requesters, table=selected,
                       settings=AuditSettings(seed=daily_seed() if seed is None else seed))

@@ -1,20 +1,26 @@
-"""Register the shared base and tenant candidates in MLflow with lineage (used by the Dagster assets).
+"""Register the shared base and tenant candidates in MLflow with lineage, through the configured tuner
+(models.tuners; the gate owns names, tags, reuse and aliases, the tuner only trains and logs).
 
-Both are idempotent: a version with the same corpus digest / (dataset digest, base version) is reused.
+Both are idempotent: the newest version with the same data digest (and base version) is reused if the same
+tuner made it (tag tenantguard.tuner, absent for the default) and its run logged the tuner's current params.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from tenantguard.config import Settings
 from tenantguard.errors import TenantGuardError
 from tenantguard.home.corpora import read_base_corpus
 from tenantguard.home.prepared import PreparedData
+from tenantguard.models.tuner import BaseRef, Stage, Tuner
+from tenantguard.models.tuners import DEFAULT, tuner_for
 from tenantguard.registry import client as R
 from tenantguard.registry import tags as T
 from tenantguard.registry.versions import Registered
+
 
 
 @dataclass(frozen=True)
@@ -32,21 +38,19 @@ def register_base(settings: Settings, reg: R.Registry, feature: str, tenants=())
     """
     import mlflow
 
-    from tenantguard.models.ngram_tuner import log_ngram_model, train_base
-
+    tuner = tuner_for(settings)
     texts = read_base_corpus(settings)
     digest = hashlib.sha256("\n\x1e".join(texts).encode()).hexdigest()[:16]
     name = T.model_name(feature, T.BASE_TENANT)
-    tags = {T.TAG_TENANT: T.BASE_TENANT, T.TAG_FEATURE: feature, T.TAG_DIGEST: digest}
-    existing = reg.find_version(name, tags)
+    tags = {T.TAG_TENANT: T.BASE_TENANT, T.TAG_FEATURE: feature, T.TAG_DIGEST: digest, **_tuner_tag(tuner)}
+    existing = _reusable(reg, name, tags, tuner, "base")
     reused = existing is not None
     if existing is None:
         exp = reg.experiment_id(T.tenant_experiment(T.BASE_TENANT))
         with mlflow.start_run(experiment_id=exp, run_name=f"base {feature}", tags=tags) as run:
-            lm = train_base(texts)
-            mlflow.log_params({"order": lm.order, "corpus_texts": len(texts)})
-            info = log_ngram_model(lm)
-        existing = reg.register(name, info.model_uri, run.info.run_id, {**tags, T.TAG_STATUS: "candidate"})
+            mlflow.log_params({**tuner.params("base"), "corpus_texts": len(texts)})
+            model_uri = tuner.log_model(tuner.train_base(texts, settings=settings))
+        existing = reg.register(name, model_uri, run.info.run_id, {**tags, T.TAG_STATUS: "candidate"})
     version = str(existing.version)
     if not reused:
         _tag_corpus_overlap(settings, reg, tenants, name, version, texts)
@@ -83,35 +87,49 @@ def _audit_base_version(settings, reg, tenants, name, version) -> tuple[str, str
 
 def register_candidate(settings: Settings, reg: R.Registry, prepared: PreparedData, feature: str,
                        *, dagster_run_id: str | None = None) -> Registered:
-    """Fine-tune the base champion on the tenant's prepared train split; alias `candidate`."""
+    """Tune the base champion on the tenant's prepared train split; alias `candidate`."""
     import mlflow
 
-    from tenantguard.models.adapter import NGramTenantModel, load_tenant_model
-    from tenantguard.models.ngram_tuner import FINETUNE_WEIGHT, finetune, log_ngram_model
-
+    tuner = tuner_for(settings)
     base_name = T.model_name(feature, T.BASE_TENANT)
     base_version = reg.alias_version(base_name, "champion")
     if base_version is None:
         raise TenantGuardError(f"{base_name}@champion does not exist: materialize the `base_model` asset first")
     name = T.model_name(feature, prepared.tenant_id)
     tags = {T.TAG_TENANT: prepared.tenant_id, T.TAG_FEATURE: feature, T.TAG_DIGEST: prepared.digest,
-            T.TAG_BASE_VERSION: base_version}
-    existing = reg.find_version(name, tags)
+            T.TAG_BASE_VERSION: base_version, **_tuner_tag(tuner)}
+    existing = _reusable(reg, name, tags, tuner, "tune")
     reused = existing is not None
     if existing is None:
-        base = load_tenant_model(f"models:/{base_name}/{base_version}")
-        if not isinstance(base, NGramTenantModel):
-            raise TenantGuardError(f"{base_name}/{base_version} is not the default n-gram model; the default tuner "
-                                   f"cannot fine-tune it (register tenant versions from your own tuner instead)")
+        base_digest = reg.client.get_model_version(base_name, base_version).tags.get(T.TAG_DIGEST, "")
+        base = BaseRef(base_name, base_version, base_digest)
         exp = reg.experiment_id(T.tenant_experiment(prepared.tenant_id))
         run_tags = {**tags, "kind": "tune", **({"dagster.run_id": dagster_run_id} if dagster_run_id else {})}
         with mlflow.start_run(experiment_id=exp, run_name=f"tune {feature} {prepared.version}", tags=run_tags) as run:
             reg.log_dataset_input(prepared.train, name=f"{prepared.tenant_id}/{prepared.version}",
                                   source=str(prepared.train_path), digest=prepared.digest)
-            lm = finetune(base.lm, prepared.train)
-            mlflow.log_params({"order": lm.order, "weight": FINETUNE_WEIGHT, "train_records": len(prepared.train),
+            mlflow.log_params({**tuner.params("tune"), "train_records": len(prepared.train),
                                "base_model": f"{base_name}/{base_version}", "dataset_version": prepared.version})
-            info = log_ngram_model(lm)
-        existing = reg.register(name, info.model_uri, run.info.run_id, {**tags, T.TAG_STATUS: "candidate"})
+            model_uri = tuner.log_model(tuner.tune(base, prepared.train, settings=settings))
+        existing = reg.register(name, model_uri, run.info.run_id, {**tags, T.TAG_STATUS: "candidate"})
     reg.point_alias(name, "candidate", existing.version)
     return Registered(name, str(existing.version), existing.run_id, reused, prepared.digest)
+
+
+def _tuner_tag(tuner: Tuner[Any]) -> dict[str, str]:
+    # None for the default, so its versions keep the tags they had before tuners were pluggable.
+    return {} if tuner.name == DEFAULT else {T.TAG_TUNER: tuner.name}
+
+
+def _reusable(reg: R.Registry, name: str, tags: dict[str, str], tuner: Tuner[Any], stage: Stage):
+    """The newest version with `tags`, if `tuner` made it with the params it would log now; else None."""
+    from mlflow.exceptions import MlflowException
+
+    mv = reg.find_version(name, tags)
+    if mv is None or mv.tags.get(T.TAG_TUNER, DEFAULT) != tuner.name or not mv.run_id:
+        return None
+    try:
+        logged = reg.client.get_run(mv.run_id).data.params
+    except MlflowException:  # the run is gone (another store, purged): nothing proves what made the version
+        return None
+    return mv if all(logged.get(k) == str(v) for k, v in tuner.params(stage).items()) else None

@@ -62,11 +62,17 @@ def isolation_inputs(settings: Settings, tenants: Sequence[Tenant], target: str 
 
 
 def corpora_key(settings: Settings, tenants: Sequence[Tenant]) -> str:
-    """Changes whenever any tenant's data changes (prepared digest, else newest dataset file): a cache key."""
+    """A cache key that changes whenever anything the fingerprint index holds changes: a tenant's data
+    (prepared digest, else its newest dataset file), its system prompt, or the base corpus."""
     h = hashlib.sha256()
     for t in sorted(tenants, key=lambda t: t.id):
         state = current_digest(settings, t.id) or newest_state(settings, t.id)
-        h.update(f"{t.id}={state};".encode())
+        prompt = hashlib.sha256(t.system_prompt.encode()).hexdigest()[:16]
+        h.update(f"{t.id}={state}:{prompt};".encode())
+    base = settings.base_corpus_path
+    if base.exists():
+        st = base.stat()
+        h.update(f"base={st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()[:16]
 
 

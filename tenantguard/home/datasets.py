@@ -37,10 +37,14 @@ def newest_versions(settings: Settings, tenant_ids: Iterable[str]) -> dict[str, 
 
 
 def newest_state(settings: Settings, tenant_id: str) -> str:
-    """Changes when the tenant's newest raw dataset file changes (a cache key part); '-' when there is none."""
+    """Changes when the tenant's newest raw dataset file changes, an edit in place included (a cache key part);
+    '-' when there is none. File metadata, not content: a sensor computes it for every tenant every tick."""
     d = dataset_dir(settings, tenant_id)
     files = sorted(d.glob("*.jsonl")) if d.is_dir() else []
-    return f"raw:{files[-1].name}:{files[-1].stat().st_size}" if files else "-"
+    if not files:
+        return "-"
+    st = files[-1].stat()
+    return f"raw:{files[-1].name}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def read_lines(path: Path) -> list[str]:

@@ -1,14 +1,21 @@
-"""`tenantguard logs ingest`: append a JSONL file to the inference log; bad lines quarantined, never lost."""
+"""`tenantguard logs ingest`: append a log file to the inference log through a reader; bad lines quarantined.
+
+The reader (monitoring.readers) maps the file's format onto rows; this module owns what every format
+shares: validation against the contract (`inference_log.validate_row`), batching, append in order, and
+the quarantine file that keeps every rejected line with its reason, so nothing is lost.
+"""
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tenantguard.errors import InferenceLogInvalid
+from tenantguard.errors import ConfigError, InferenceLogInvalid
 from tenantguard.monitoring.inference_log import InferenceLog, validate_row
+from tenantguard.monitoring.readers.reader import LogReader, LogRow, Rejection
 
 BATCH = 5_000
 
@@ -21,40 +28,34 @@ class IngestResult:
     bad_lines: int
     first_error: str | None
     quarantine_path: Path | None
-    replaced_utf8_lines: int  # lines whose invalid UTF-8 bytes became U+FFFD (kept, not rejected)
-    blank_lines: int
+    notes: dict[str, int] = field(default_factory=dict)  # a reader's repair note -> rows kept with it
 
 
-def ingest_jsonl(path: Path, log: InferenceLog, quarantine_dir: Path) -> IngestResult:
-    """Validate each line; append the good ones in order; write the bad ones with reasons to quarantine."""
+def ingest_file(path: Path, log: InferenceLog, quarantine_dir: Path, *, reader: LogReader) -> IngestResult:
+    """Read `path` with `reader`; validate each row; append the good ones in order; quarantine the rest."""
     path = Path(path)
     if not path.is_file():
-        raise InferenceLogInvalid(f"{path}: file not found (expected a JSONL file of inference-log rows)")
+        raise InferenceLogInvalid(f"{path}: file not found (expected {reader.description})")
     before = log.max_id()
-    pending: list[tuple[int, bytes, dict]] = []
+    pending: list[tuple[LogRow, dict]] = []
     bad: list[dict] = []
-    appended = replaced = blank = 0
+    notes: Counter[str] = Counter()
+    appended = 0
     with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            raw = raw.rstrip(b"\r\n")
-            if not raw.strip():
-                blank += 1
+        for item in reader.read(fh):
+            if isinstance(item, Rejection):
+                bad.append(_bad(path, item.line, item.raw, f"{path}:{item.line}: {item.reason}"))
                 continue
+            if not isinstance(item, LogRow):
+                raise ConfigError(f"log reader {reader.name!r} yielded a {type(item).__name__}; "
+                                  f"a reader yields LogRow or Rejection (docs/extending/log-readers.md)")
             try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                text = raw.decode("utf-8", errors="replace")
-                replaced += 1
-            where = f"{path}:{lineno}"
-            try:
-                obj = json.loads(text)
-            except ValueError as exc:
-                bad.append(_bad(path, lineno, raw, f"{where}: not valid JSON ({exc.msg} at column {exc.colno})"))
-                continue
-            try:
-                pending.append((lineno, raw, validate_row(obj, where, max_text_chars=log.max_text_chars)))
+                pending.append((item, validate_row(item.row, f"{path}:{item.line}", max_text_chars=log.max_text_chars)))
             except InferenceLogInvalid as exc:
-                bad.append(_bad(path, lineno, raw, str(exc)))
+                bad.append(_bad(path, item.line, item.raw, str(exc)))
+                continue
+            if item.note:
+                notes[item.note] += 1
             if len(pending) >= BATCH:
                 appended += _flush(path, log, pending, bad)
     appended += _flush(path, log, pending, bad)
@@ -62,23 +63,22 @@ def ingest_jsonl(path: Path, log: InferenceLog, quarantine_dir: Path) -> IngestR
     after = log.max_id()
     return IngestResult(appended=appended, first_id=before + 1 if appended else None,
                         last_id=after if appended else None, bad_lines=len(bad),
-                        first_error=bad[0]["reason"] if bad else None, quarantine_path=qpath,
-                        replaced_utf8_lines=replaced, blank_lines=blank)
+                        first_error=bad[0]["reason"] if bad else None, quarantine_path=qpath, notes=dict(notes))
 
 
-def _flush(path: Path, log: InferenceLog, pending: list[tuple[int, bytes, dict]], bad: list[dict]) -> int:
+def _flush(path: Path, log: InferenceLog, pending: list[tuple[LogRow, dict]], bad: list[dict]) -> int:
     if not pending:
         return 0
     try:
-        n = log.append([row for _, _, row in pending])
+        n = log.append([row for _, row in pending])
     except InferenceLogInvalid:
         # A batch-level problem (an out-of-order id): retry row by row so only the offending lines go.
         n = 0
-        for lineno, raw, row in pending:
+        for item, row in pending:
             try:
                 n += log.append([row])
             except InferenceLogInvalid as exc:
-                bad.append(_bad(path, lineno, raw, f"{path}:{lineno}: {str(exc).removeprefix('row 0 ')}"))
+                bad.append(_bad(path, item.line, item.raw, f"{path}:{item.line}: {str(exc).removeprefix('row 0 ')}"))
     pending.clear()
     return n
 

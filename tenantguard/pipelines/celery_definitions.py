@@ -9,10 +9,13 @@ celery task on the `dagster` queue. The broker and result backend come from the 
 Jobs that name their own executor keep it: `kill_switch` and `rollback` run in process, so a
 responder never waits for a worker fleet that may be down or saturated by a backfill.
 """
-from dagster import Definitions
+import functools
+
+from dagster import Definitions, definitions
 from dagster_celery import celery_executor
 
-from tenantguard.pipelines import definitions as _default  # module, not its `defs`: one Definitions here
+from tenantguard.config import Settings
+from tenantguard.pipelines.definitions import build_definitions  # not `location`: one loadable per module
 
 BROKER_ENV = "DAGSTER_CELERY_BROKER_URL"
 BACKEND_ENV = "DAGSTER_CELERY_BACKEND_URL"
@@ -24,18 +27,19 @@ tenant_fanout_executor = celery_executor.configured(
     name="tenant_fanout_executor")
 
 
-defs = Definitions(
-    assets=_default.defs.assets, asset_checks=_default.defs.asset_checks,
-    jobs=_default.defs.jobs,
-    sensors=_default.defs.sensors, schedules=_default.defs.schedules,
-    resources=_default.defs.resources, executor=tenant_fanout_executor,
-)
+@definitions
+def location() -> Definitions:
+    """What Dagster loads: the default location's definitions with `tenant_fanout_executor`, built on load."""
+    return build_definitions(Settings.from_env(), executor=tenant_fanout_executor)
+
+
+_loaded = functools.cache(location)  # built on first use, once a process
 
 
 def tune_and_gate_job():
     """The celery `tune_and_gate`, for `reconstructable(...)` and `dagster job execute -m ... -a`."""
-    return defs.resolve_job_def("tune_and_gate")
+    return _loaded().resolve_job_def("tune_and_gate")
 
 
 def base_job():
-    return defs.resolve_job_def("base_job")
+    return _loaded().resolve_job_def("base_job")

@@ -1,14 +1,7 @@
 """`segmentation_job` (segmentation_report for one tenant, on demand) and `segmentation_daily_schedule`
 (every tenant, daily at 03:00 UTC; one run per tenant partition, keyed by day so a tick never repeats)."""
-from dagster import (
-    AssetSelection,
-    DefaultScheduleStatus,
-    RunRequest,
-    ScheduleEvaluationContext,
-    SkipReason,
-    define_asset_job,
-    schedule,
-)
+from dagster import (AssetSelection, DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, SkipReason,
+                     define_asset_job, schedule)
 
 from tenantguard.assets.partitions import TENANTS_PARTITION_NAME, tenants_partitions
 

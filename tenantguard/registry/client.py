@@ -5,10 +5,10 @@ Names of models, tags and aliases: registry.tags.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Iterable
 
+from tenantguard.config import library_defaults
 from tenantguard.errors import MlflowUnavailable
 from tenantguard.registry.tags import TAG_FEATURE, TAG_TENANT
 
@@ -18,11 +18,7 @@ log = logging.getLogger(__name__)
 
 class Registry:
     def __init__(self, tracking_uri: str, artifact_root: Path | None = None):
-        # Fail fast instead of MLflow's default minutes of HTTP retries when a server is down.
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
-        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        library_defaults()  # fail fast, no telemetry or progress bars: MLflow reads them from the environment
         self.tracking_uri = tracking_uri
         # A tracking server decides where artifacts go; a database store (SQLite, PostgreSQL) needs the home's.
         self.artifact_root = None if tracking_uri.startswith(("http:", "https:", "databricks")) else artifact_root

@@ -22,6 +22,7 @@ TAG_CORPUS_OVERLAP = "tenantguard.corpus_overlap"  # {tenant: texts of its data 
 TAG_ISOLATION_KEY, TAG_ISOLATION_SUMMARY = "tenantguard.isolation_key", "tenantguard.isolation_summary"
 TAG_ISOLATION_FAILED = "tenantguard.isolation_failed"
 TAG_BASELINE_RUN = "tenantguard.baseline_run_id"
+TAG_TUNER = "tenantguard.tuner"  # the tuner that made the version; absent: the default (ngram)
 # registered model tag
 TAG_LAST_ROLLBACK = "tenantguard.last_rollback"
 # evaluation-run tags

@@ -4,7 +4,6 @@ Adds at most PAGE_SIZE tenants a tick (5,000 tenants never time out one evaluati
 partitions without any materialization, unless TENANTGUARD_PRUNE_TENANTS=1 asks for it.
 """
 
-import os
 from dataclasses import dataclass
 
 from dagster import AssetKey, DefaultSensorStatus, SensorEvaluationContext, SensorResult, SkipReason, sensor
@@ -12,6 +11,7 @@ from dagster import AssetKey, DefaultSensorStatus, SensorEvaluationContext, Sens
 from tenantguard.assets.partitions import TENANTS_PARTITION_NAME, tenants_partitions
 from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.errors import TenantGuardError
+from tenantguard.tenants import load_tenants
 
 PAGE_SIZE = 1000
 HISTORY_ASSET = AssetKey("finetune_dataset")
@@ -55,11 +55,15 @@ def _with_history(instance) -> set[str]:
         description="Adds tenants from tenants.yaml as `tenants` partitions, a page per tick.")
 def tenant_sync_sensor(context: SensorEvaluationContext, tenantguard: TenantGuardResource):
     try:
-        desired = [t.id for t in tenantguard.tenants()]
+        settings = tenantguard.settings()
+    except TenantGuardError as exc:
+        return SkipReason(f"settings not usable: {exc}")
+    try:
+        desired = [t.id for t in load_tenants(settings.tenants_file)]
     except TenantGuardError as exc:
         return SkipReason(f"tenants.yaml not usable: {exc}")
     plan = plan_sync(desired, context.instance.get_dynamic_partitions(TENANTS_PARTITION_NAME),
-                     _with_history(context.instance), prune=os.environ.get("TENANTGUARD_PRUNE_TENANTS") == "1")
+                     _with_history(context.instance), prune=settings.prune_tenants)
     for t in plan.kept_with_history:
         context.log.warning(f"tenant {t!r} left tenants.yaml but has history; keeping its partition "
                             f"(set TENANTGUARD_PRUNE_TENANTS=1 to delete)")

@@ -7,7 +7,8 @@ from dagster import AssetCheckSeverity, materialize
 from tenantguard.assets.abuse import abuse_alerts
 from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.config import Settings
-from tenantguard.monitoring.abuse.alerts import KINDS, Alert, AlertStore
+from tenantguard.monitoring.abuse.alerts import Alert, AlertStore
+from tenantguard.monitoring.abuse.detectors import BUILTIN, kinds
 from tenantguard.tenants import Tenant, dump_tenants
 
 TENANTS = ("acme", "borealis")
@@ -41,7 +42,7 @@ def test_no_alerts_passes_with_zeros_for_every_kind(home):
     _, instance, _ = home
     result, meta, check = run(instance)
     assert result.success and check.passed and check.partition == "acme"
-    assert {meta[f"open_{k}"].value for k in KINDS} == {0}
+    assert {meta[f"open_{k}"].value for k in kinds(BUILTIN)} == {0}
     assert meta["alerts_table"].value == "(no API-abuse alerts for this tenant)"
 
 
@@ -88,3 +89,25 @@ def test_unknown_tenant_partition_fails_with_the_reason(home):
     assert not result.success and meta is None
     failure = [e for e in result.all_events if e.is_step_failure][0]
     assert "ghost" in failure.step_failure_data.error.message
+
+
+def test_a_plugin_detectors_kind_gets_its_own_metadata(home, monkeypatch):
+    from pathlib import Path
+
+    _, instance, store = home
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "plugins"))
+    monkeypatch.setenv("TENANTGUARD_DETECTORS", "detector_marker:make_detector")
+    store.record([alert("marker_string", action="kill_switch")])
+    _, meta, check = run(instance)
+    assert meta["open_marker_string"].value == 1 and meta["max_score_marker_string"].value == 2.5
+    assert meta["open_token_budget"].value == 0
+    assert not check.passed and check.severity == AssetCheckSeverity.ERROR
+
+
+def test_a_broken_detector_setting_fails_the_materialization_with_the_reason(home, monkeypatch):
+    _, instance, _ = home
+    monkeypatch.setenv("TENANTGUARD_DETECTORS", "tg_no_such_detector_module:make")
+    result, meta, _ = run(instance)
+    assert not result.success and meta is None
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "TENANTGUARD_DETECTORS item 'tg_no_such_detector_module:make'" in failure.step_failure_data.error.message

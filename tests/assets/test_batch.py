@@ -13,9 +13,8 @@ import pytest
 from conftest import story_home, write_small_world
 from dagster import DagsterEventType, instance_for_test
 
-from tenantguard.assets.batch import BATCH_ENV, DEFAULT_TENANTS_PER_RUN, HELD, tenants_per_run
+from tenantguard.assets.batch import HELD, sized_batches, tenant_backfill_policy
 from tenantguard.demo.safety import jailbreak_following_records
-from tenantguard.errors import ConfigError
 from tenantguard.home.prepared import load_prepared
 from tenantguard.killswitch.audit import AuditLog
 from tenantguard.pipelines.definitions import defs
@@ -27,15 +26,14 @@ FEATURE = "support-assistant"
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
-@pytest.mark.parametrize("raw,expected", [("", DEFAULT_TENANTS_PER_RUN), ("1", 1), ("25", 25), (" 8 ", 8)])
-def test_tenants_per_run_reads_the_environment(raw, expected):
-    assert tenants_per_run({BATCH_ENV: raw}) == expected
+def test_sized_batches_resizes_only_the_assets_declared_batched():
+    from tenantguard.assets.datasets import finetune_dataset
+    from tenantguard.assets.models import base_model
 
-
-@pytest.mark.parametrize("raw", ["0", "-3", "ten", "2.5"])
-def test_a_bad_tenants_per_run_names_the_variable(raw):
-    with pytest.raises(ConfigError, match=f"{BATCH_ENV}="):
-        tenants_per_run({BATCH_ENV: raw})
+    assert finetune_dataset.backfill_policy == tenant_backfill_policy()  # declared with the default size
+    sized = sized_batches([finetune_dataset, base_model], 3)
+    assert [a.backfill_policy for a in sized] == [tenant_backfill_policy(3), None]
+    assert sized[0].key == finetune_dataset.key and sized[0].check_keys == finetune_dataset.check_keys
 
 
 def _retune(settings, world, a, b) -> None:

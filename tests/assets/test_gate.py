@@ -11,7 +11,7 @@ import json
 import mlflow
 import pytest
 from conftest import story_home, write_small_world
-from dagster import SensorResult, SkipReason, build_sensor_context, instance_for_test
+from dagster import build_sensor_context, instance_for_test
 
 from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.home.prepared import load_prepared
@@ -36,7 +36,7 @@ class Story:
         self.ids = [t.id for t in world.tenants]
         self.a, self.b = self.ids[0], self.ids[1]  # a: contaminated later; b: its records are the ones imported
         self.reg = R.Registry(settings.mlflow_tracking_uri, settings.artifact_root)
-        self.results, self.ticks, self.external, self.champions_after_external = {}, [], {}, {}
+        self.results, self.external, self.champions_after_external = {}, {}, {}
 
     def run(self, job, **kwargs):
         return defs.resolve_job_def(job).execute_in_process(instance=self.instance, raise_on_error=False, **kwargs)
@@ -86,12 +86,9 @@ def story(tmp_path_factory):
             train_a = load_prepared(settings, s.a).train
             s.external[s.b] = s.register_external(s.b, load_prepared(settings, s.b).train)
             s.external[s.a] = s.register_external(s.a, train_a + s.imported())
-            first = s.tick()
-            s.ticks.append(first)
-            for rr in first.run_requests:
+            for rr in s.tick().run_requests:  # what the sensor requests is tested in tests/sensors/test_registry_watch
                 s.results[("external", rr.partition_key)] = s.run(
                     "evaluate_version", partition_key=rr.partition_key, run_config=rr.run_config, tags=rr.tags)
-            s.ticks.append(s.tick(first.cursor))
             s.champions_after_external = {tid: s.champion(tid) for tid in (s.a, s.b)}
             # a retune whose new dataset version silently carries b's records
             path = settings.datasets_root / s.a / "v0002.jsonl"
@@ -159,24 +156,6 @@ def test_a_retune_carrying_another_tenants_records_relabelled_is_blocked_and_cha
     quarantined = (story.settings.quarantine_root / story.a / "v0002.jsonl").read_text().splitlines()
     assert len(quarantined) == IMPORTED
     assert not [e for e in story.audit("promote") if e.run_id == result.run_id]
-
-
-def test_registry_watch_requests_evaluate_version_for_each_externally_registered_version(story):
-    first = story.ticks[0]
-    assert isinstance(first, SensorResult)
-    by_tenant = {rr.partition_key: rr for rr in first.run_requests}
-    assert set(by_tenant) == {story.a, story.b}
-    for tid, rr in by_tenant.items():
-        name = T.model_name(FEATURE, tid)
-        assert rr.run_key == f"{name}/{story.external[tid]}"
-        cfg = rr.run_config["ops"]["candidate_model"]["config"]
-        assert cfg == {"adopt_version": story.external[tid], "feature": FEATURE}
-    # the cursor does not request them again (nor the versions tenantguard registered itself)
-    second = story.ticks[1]
-    skip = second if isinstance(second, SkipReason) else second.skip_reason
-    assert not getattr(second, "run_requests", None) and "no new externally registered versions" in skip.skip_message
-    again = story.tick(json.loads(json.dumps(story.ticks[1].cursor)))
-    assert not getattr(again, "run_requests", None)
 
 
 def test_an_external_version_that_passes_is_promoted_through_the_same_gates(story):

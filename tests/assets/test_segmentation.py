@@ -1,6 +1,7 @@
 """segmentation_report through a real Dagster instance: blocking checks per audit, not-run never passes,
 the kill-switch policy, the daily schedule and the job."""
 import json
+from pathlib import Path
 
 import pytest
 from dagster import AssetKey, DagsterInstance, Definitions, SkipReason, build_schedule_context, materialize
@@ -11,6 +12,7 @@ from tenantguard.demo.platform.showcase import write_variant
 from tenantguard.pipelines.segmentation_schedule import segmentation_daily_schedule, segmentation_job
 
 KINDS = ("rag_boundary", "memory_isolation", "tool_scope", "context_contamination")
+PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 
 
 def _checks(result):
@@ -101,3 +103,30 @@ def test_the_job_passes_a_correct_platform_and_warns_for_unconfigured_audits(wor
     for kind in ("memory_isolation", "context_contamination"):  # ... but they are never shown as passed
         assert not checks[kind].passed and checks[kind].severity.value == "WARN"
     assert "no 'memory' factory" in checks["memory_isolation"].description
+
+
+def test_check_specs_come_from_the_kind_table():
+    from tenantguard.evaluations.segmentation.kinds import BUILTIN
+
+    specs = [spec.name for spec in segmentation_report.check_specs]
+    assert specs == [k.name for k in BUILTIN] and all(spec.blocking for spec in segmentation_report.check_specs)
+
+
+def test_a_plug_in_kind_from_settings_runs_is_reported_and_follows_its_policy(world_instance, monkeypatch):
+    settings, world, instance = world_instance
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    monkeypatch.setenv("TENANTGUARD_AUDIT_KINDS", "audit_kind_cache:make_kind")
+    (settings.home / "segmentation.yaml").write_text(
+        "cache: audit_kind_cache:make_shared_cache\npolicy: {cache_isolation: kill_switch}\n")
+    tenant = world.tenants[0]
+    result = _materialize(instance, tenant.id)
+    assert set(_checks(result)) == set(KINDS)  # a kind named only in settings has no Dagster check of its own ...
+    mat = instance.get_latest_materialization_event(AssetKey("segmentation_report")).asset_materialization
+    assert mat.metadata["unchecked_verdicts"].value == "cache_isolation=failed"  # ... but it ran and is reported
+    assert "cache_isolation=failed" in mat.metadata["verdicts"].value
+    report = json.loads((settings.home / "segmentation" / f"{tenant.id}.json").read_text())
+    assert report["reports"][-1]["kind"] == "cache_isolation" and report["reports"][-1]["n_findings"] >= 1
+    from tenantguard.killswitch.store import KillSwitchStore
+
+    engaged = [s for s in KillSwitchStore(settings.killswitch_url).list() if s.engaged]
+    assert [(s.scope.tenant, "cache_isolation" in s.reason) for s in engaged] == [(tenant.id, True)]

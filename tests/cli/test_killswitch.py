@@ -1,58 +1,15 @@
-"""`tenantguard killswitch ...` and `tenantguard audit ...` through click's CliRunner: output and exit codes."""
+"""`tenantguard killswitch ...` through click's CliRunner: output and exit codes."""
 from __future__ import annotations
 
 import json
 import re
 
 import pytest
-from click.testing import CliRunner
 
-from tenantguard.cli.main import cli
-from tenantguard.killswitch.store import KillSwitchStore
-from tenantguard.tenants import Tenant, dump_tenants
+from .helpers import ks_store, run
 
 
-@pytest.fixture
-def home(tg_home):
-    tg_home.mkdir(parents=True)
-    dump_tenants([Tenant("acme", "Acme", "eu-west", ("support-assistant",), "p"),
-                  Tenant("globex", "Globex", "us-east", ("support-assistant", "search"), "p")],
-                 tg_home / "tenants.yaml")
-    return tg_home
-
-
-def run(*args: str, token: str | None = None, input: str | None = None):
-    env = {"TENANTGUARD_TOKEN": token} if token else {}
-    return CliRunner().invoke(cli, list(args), env=env, input=input)
-
-
-@pytest.fixture
-def tokens(home):
-    """An admin (via the bootstrap command), a responder and a viewer."""
-    r = run("killswitch", "actors", "init", "--name", "alice")
-    assert r.exit_code == 0, r.output
-    admin = r.output.strip().splitlines()[-1]
-    out = {"admin": admin}
-    for name, role in (("rita", "responder"), ("vic", "viewer")):
-        r = run("killswitch", "actors", "add", "--name", name, "--role", role, token=admin)
-        assert r.exit_code == 0, r.output
-        out[role] = r.output.strip().splitlines()[-1]
-    return out
-
-
-def store(home) -> KillSwitchStore:
-    return KillSwitchStore(f"sqlite:///{home / 'killswitch.db'}")
-
-
-def test_actors_init_only_once(tokens, home):
-    assert tokens["admin"].startswith("tgk_")
-    r = run("killswitch", "actors", "init", "--name", "mallory")
-    assert r.exit_code == 2 and "an admin already exists" in r.output
-    r = run("killswitch", "actors", "list", token=tokens["admin"])
-    assert r.exit_code == 0 and re.search(r"rita\s+responder", r.output)
-
-
-def test_engage_status_list_release_round_trip(tokens, home):
+def test_engage_status_list_release_round_trip(tokens, ks_home):
     r = run("killswitch", "engage", "--tenant", "acme", "--feature", "support-assistant", "--reason", "canary leak",
             "--incident", "INC-9", "--fallback", "safe_response", "--message", "Unavailable", "--yes",
             token=tokens["responder"])
@@ -75,7 +32,7 @@ def test_engage_status_list_release_round_trip(tokens, home):
     assert "(no switches)" in r.output
     r = run("killswitch", "list", "--all", token=tokens["viewer"])
     assert re.search(r"acme\s+\*\s+released", r.output)
-    actions = [e.action for e in store(home).audit.entries()]
+    actions = [e.action for e in ks_store(ks_home).audit.entries()]
     assert actions[-2:] == ["engage", "release"]
 
 
@@ -97,71 +54,39 @@ def test_bad_input_is_one_line_exit_2(tokens, args, needle):
     assert len(r.output.strip().splitlines()) == 1
 
 
-def test_missing_reason_and_missing_yes_are_exit_2(tokens, home):
+def test_missing_reason_and_missing_yes_are_exit_2(tokens, ks_home):
     r = run("killswitch", "engage", "--tenant", "acme", "--yes", token=tokens["responder"])
     assert r.exit_code == 2 and "--reason is required" in r.output
     r = run("killswitch", "engage", "--tenant", "acme", "--reason", "x", token=tokens["responder"])
     assert r.exit_code == 2 and "pass --yes" in r.output
-    assert store(home).list() == []
+    assert ks_store(ks_home).list() == []
 
 
-def test_unknown_and_underprivileged_tokens_are_refused_and_audited(tokens, home):
+def test_unknown_and_underprivileged_tokens_are_refused_and_audited(tokens, ks_home):
     r = run("killswitch", "engage", "--tenant", "acme", "--reason", "x", "--yes", token="tgk_not-a-real-token")
     assert r.exit_code == 2 and "token is unknown" in r.output
     r = run("killswitch", "engage", "--tenant", "acme", "--reason", "x", "--yes", token=tokens["viewer"])
     assert r.exit_code == 2 and "has role 'viewer'; engage needs responder" in r.output
     r = run("killswitch", "engage", "--tenant", "acme", "--reason", "x", "--yes")
     assert r.exit_code == 2 and "TENANTGUARD_TOKEN" in r.output
-    st = store(home)
+    st = ks_store(ks_home)
     assert st.list() == []
     refused = [e for e in st.audit.entries() if e.action == "refused"]
     assert [e.reason for e in refused] == ["unknown token", "role viewer below responder", "no token given"]
     assert all(e.scope.get("tenant") == "acme" for e in refused)
 
 
-def test_audit_verify_ok_then_broken_exit_1(tokens, home):
-    run("killswitch", "engage", "--region", "eu-west", "--reason", "x", "--yes", token=tokens["responder"])
-    r = run("audit", "verify")
-    assert r.exit_code == 0 and re.search(r"audit chain ok: 4 entries, head 4:[0-9a-f]{64}", r.output)
-    st = store(home)
-    with st.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TRIGGER ks_audit_no_update")
-        conn.exec_driver_sql("UPDATE ks_audit SET actor = 'someone-else' WHERE seq = 4")
-    r = run("audit", "verify")
-    assert r.exit_code == 1 and "BROKEN at entry 4" in r.output and "edited" in r.output
-
-
-def test_audit_export_then_verify_file_and_anchor(tokens, home, tmp_path):
-    out = tmp_path / "audit.jsonl"
-    r = run("audit", "export", "--out", str(out))
-    assert r.exit_code == 0 and "wrote 3 entries" in r.output
-    anchor = re.search(r"head (\d+:[0-9a-f]{64})", r.output).group(1)
-    assert run("audit", "verify", "--file", str(out)).exit_code == 0
-    assert run("audit", "verify", "--anchor", anchor).exit_code == 0
-    r = run("audit", "verify", "--anchor", "9:" + "0" * 64)
-    assert r.exit_code == 1 and "anchor" in r.output
-    r = run("audit", "verify", "--anchor", "nonsense")
-    assert r.exit_code == 2 and "--anchor 'nonsense'" in r.output
-    r = run("audit", "verify", "--file", str(tmp_path / "nope.jsonl"))
-    assert r.exit_code == 2 and "--file" in r.output
-    out.write_text("\n".join(out.read_text().splitlines()[:-1]) + "\n")  # drop the head line
-    r = run("audit", "verify", "--file", str(out))
-    assert r.exit_code == 1 and "no head line" in r.output
-    r = run("audit", "show", "--last", "2")
-    assert r.exit_code == 0 and "actor.add" in r.output
-
-
-def test_engage_dry_run_reports_would_be_hits_and_changes_nothing(tokens, home):
+def test_engage_dry_run_reports_would_be_hits_and_changes_nothing(tokens, ks_home):
     from tenantguard.monitoring.inference_log import InferenceLog
 
     r = run("killswitch", "engage", "--tenant", "acme", "--dry-run", token=tokens["viewer"])
     assert r.exit_code == 0 and "no inference log" in r.output
-    InferenceLog(f"sqlite:///{home / 'inference.db'}").append(
+    InferenceLog(f"sqlite:///{ks_home / 'inference.db'}").append(
         [{"ts": "2026-01-01T00:00:00Z", "tenant_id": t, "feature": "support-assistant", "region": "eu-west"}
          for t in ("acme", "globex", "acme")])
     r = run("killswitch", "engage", "--tenant", "acme", "--dry-run", token=tokens["viewer"])
     assert r.exit_code == 0 and "would have hit 2 of the last 3 requests" in r.output and "acme=2" in r.output
-    assert store(home).list() == [] and store(home).version() == 0
+    assert ks_store(ks_home).list() == [] and ks_store(ks_home).version() == 0
 
 
 def test_release_needs_a_target(tokens):
@@ -171,11 +96,11 @@ def test_release_needs_a_target(tokens):
     assert r.exit_code == 2 and "--id 7: no such switch" in r.output
 
 
-def test_drill_command_runs_and_audits(tokens, home):
+def test_drill_command_runs_and_audits(tokens, ks_home):
     r = run("killswitch", "drill", "--clients", "1", "--poll", "0.02", "--yes", token=tokens["responder"])
     assert r.exit_code == 0, r.output
     assert re.search(r"drill \(synthetic, feature=tg-drill tenant=tg-drill region=tg-drill, switch \d+\): 1 clients",
                      r.output)
-    assert [e.action for e in store(home).audit.entries()][-1] == "drill"
+    assert [e.action for e in ks_store(ks_home).audit.entries()][-1] == "drill"
     r = run("killswitch", "drill", "--tenant", "acme", "--yes", token=tokens["responder"])
     assert r.exit_code == 2 and "add --shadow" in r.output

@@ -1,15 +1,20 @@
-"""`tenantguard audit segmentation`: exit 0 clean, 1 violation, 2 bad configuration or an incomplete audit."""
+"""`tenantguard segmentation audit` (and its old spelling, `tenantguard audit segmentation`): exit 0 clean,
+1 violation, 2 bad configuration or an incomplete audit."""
 import json
 
 import pytest
 from click.testing import CliRunner
 
-from tenantguard.cli.segmentation import segmentation
+from tenantguard.cli.segmentation import audit_segmentation, segmentation
 from tenantguard.demo.platform.showcase import write_variant
 
 
 def _run(*args):
-    return CliRunner().invoke(segmentation, ["--seed", "3", *args])
+    return CliRunner().invoke(segmentation, ["audit", "--seed", "3", *args])
+
+
+def _run_old_spelling(*args):
+    return CliRunner().invoke(audit_segmentation, ["--seed", "3", *args])
 
 
 @pytest.fixture
@@ -72,3 +77,22 @@ def test_an_adapter_that_raises_makes_the_run_exit_2(home, tmp_path):
     (settings.home / "segmentation.yaml").write_text(f"python_path: ['{tmp_path}']\nretriever: segplat_cli_broken:make\n")
     res = _run("--kind", "rag_boundary")
     assert res.exit_code == 2 and "index offline" in res.stderr
+
+
+def test_the_old_spelling_runs_the_same_audit_with_the_same_exit_codes(home):
+    settings, world = home
+    write_variant(settings, "misconfigured", path=settings.home / "segmentation.yaml")
+    new, old = _run("--tenant", world.tenants[0].id), _run_old_spelling("--tenant", world.tenants[0].id)
+    assert old.exit_code == new.exit_code == 1
+    assert [line.split(":")[0] for line in old.output.splitlines() if line[:1] != " "] == \
+        [line.split(":")[0] for line in new.output.splitlines() if line[:1] != " "]
+    assert _run_old_spelling("--kind", "nope").exit_code == 2
+
+
+def test_the_old_spelling_is_hidden_from_help_and_the_new_noun_lists_its_commands():
+    import click
+
+    audit_log = click.Group("audit", commands=[audit_segmentation])  # as the `audit` group carries it
+    assert "segmentation" not in CliRunner().invoke(audit_log, ["--help"]).output
+    listed = CliRunner().invoke(segmentation, ["--help"]).output
+    assert "audit" in listed and "kinds" in listed

@@ -6,15 +6,8 @@ import pytest
 
 from tenantguard.demo.world import build_world
 from tenantguard.errors import BehaviorProfileInvalid, ModelOutputInvalid
-from tenantguard.evaluations.behavior import (
-    TAG_CONFIG,
-    TAG_SUITE,
-    BehaviorProfile,
-    config_hash,
-    model_input,
-    profile_behavior,
-    profile_tenants,
-)
+from tenantguard.evaluations.behavior import (TAG_CONFIG, TAG_SUITE, BehaviorProfile, config_hash, model_input,
+                                              profile_behavior, profile_tenants)
 from tenantguard.evaluations.probes import load_suites
 from tenantguard.models.adapter import NGramTenantModel
 from tenantguard.models.ngram_tuner import finetune, train_base

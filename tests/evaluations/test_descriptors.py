@@ -3,19 +3,9 @@ import math
 import numpy as np
 import pytest
 
-from tenantguard.evaluations.descriptors import (
-    DESCRIPTORS,
-    adversarial_cue,
-    describe_outputs,
-    distinct_n,
-    is_compliance,
-    is_refusal,
-    length_tokens,
-    pii_count,
-    prompt_index,
-    repetition,
-    toxicity,
-)
+from tenantguard.evaluations.descriptors import (DESCRIPTORS, adversarial_cue, describe_outputs, distinct_n,
+                                                 is_compliance, is_refusal, length_tokens, pii_count, prompt_index,
+                                                 repetition, toxicity)
 from tenantguard.evaluations.fingerprint import FingerprintIndex
 from tenantguard.tenants import Tenant
 

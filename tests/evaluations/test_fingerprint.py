@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from tenantguard.demo.world import SHARED_CLOSINGS, SHARED_GREETINGS, build_world
-from tenantguard.evaluations.fingerprint import FingerprintIndex, kgram_hashes, winnow, words, words_with_spans
+from tenantguard.evaluations.fingerprint import FingerprintIndex
+from tenantguard.evaluations.winnowing import kgram_hashes, words_with_spans
 from tenantguard.evaluations.hashtable import U64Table
 
 
@@ -22,14 +23,6 @@ def index(world):
         idx.add_tenant(t.id, [_text(r) for r in world.datasets[t.id]] + [t.system_prompt])
     idx.add_base(world.base_corpus)
     return idx
-
-
-def test_winnowing_guarantee_every_window_has_a_fingerprint():
-    rng = np.random.default_rng(0)
-    h = rng.integers(0, 2**63, size=500, dtype=np.uint64)
-    pos = winnow(h, 4)
-    assert np.all(np.diff(pos) <= 4) and pos[0] < 4 and pos[-1] >= len(h) - 4
-    assert 0.3 < len(pos) / len(h) < 0.5  # density ~ 2 / (w + 1)
 
 
 def test_verbatim_copy_is_attributed_with_its_char_span(world, index):
@@ -153,8 +146,3 @@ def test_scan_many_equals_one_scan_per_text(world, index):
     batch = index.scan_many(texts, ignore_texts=ignore, exclude_tenant="cobalt-logistics")
     assert batch == [index.scan(t, ignore_texts=i, exclude_tenant="cobalt-logistics") for t, i in zip(texts, ignore)]
     assert batch[2] and batch[3] and not batch[5] and {h.source_tenant for h in batch[7]} == {"acme-health"}
-
-
-@pytest.mark.parametrize("text", ["Hello, World! id AH-48213", "ok\u200bay Аcme ｈello\nnext", ""])
-def test_words_without_spans_equal_words_with_spans(text):
-    assert words(text) == words_with_spans(text)[0]

@@ -6,14 +6,8 @@ import pytest
 from isolation_world import contaminate, inputs, make_world, tune
 
 from tenantguard.errors import ModelOutputInvalid
-from tenantguard.evaluations.isolation import (
-    AuditConfig,
-    IsolationInputs,
-    PowerTarget,
-    audit_base,
-    audit_isolation,
-    build_index,
-)
+from tenantguard.evaluations.isolation import (AuditConfig, IsolationInputs, PowerTarget, audit_base, audit_isolation,
+                                               build_index)
 from tenantguard.models.adapter import NGramTenantModel
 from tenantguard.models.ngram import NGramLM
 from tenantguard.models.retrieval import NearestNeighbourModel

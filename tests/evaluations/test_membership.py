@@ -6,15 +6,8 @@ from isolation_world import contaminate, make_world, tune
 
 from tenantguard.evaluations.canaries import is_canary_record
 from tenantguard.evaluations.isolation import record_text
-from tenantguard.evaluations.membership import (
-    auc_score,
-    bootstrap_auc_tpr,
-    identifier_neighbours,
-    identifiers,
-    membership_test,
-    memorized_identifiers,
-    tpr_at_fpr,
-)
+from tenantguard.evaluations.membership import (auc_score, bootstrap_auc_tpr, identifier_neighbours, identifiers,
+                                                membership_test, memorized_identifiers, tpr_at_fpr)
 from tenantguard.models.adapter import NGramTenantModel
 
 

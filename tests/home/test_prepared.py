@@ -1,146 +1,87 @@
-"""Prepared data: newest version, quarantine with nothing lost, deterministic split/digest, canaries in train."""
-import json
+"""Prepared data on disk: written under its digest, `current.json` naming the newest, read back whole."""
 
 import pytest
 
 from tenantguard.config import Settings
 from tenantguard.errors import DatasetInvalid
-from tenantguard.evaluations.canaries import make_canaries
-from tenantguard.home.datasets import dataset_versions
-from tenantguard.home.prepare import prepare_dataset
-from tenantguard.home.prepared import load_prepared
-from tenantguard.tenants import Tenant
+from tenantguard.home.prepared import (PreparedData, current_digest, digest_of, load_prepared, prepared_version,
+                                       write_prepared)
 
-ACME = Tenant(id="acme", name="Acme", region="eu-west", features=("support-assistant",), system_prompt="hi")
-
-
-def rec(i, tenant="acme", **over):
-    r = {"record_id": f"{tenant}-{i:03d}", "tenant_id": tenant, "prompt": f"where is order {i}?",
-         "completion": f"order {i} ships on May {i % 28 + 1}."}
-    r.update(over)
-    return json.dumps(r)
+TRAIN = [{"record_id": "acme-1", "tenant_id": "acme", "prompt": "où est ma commande ?", "completion": "demain."},
+         {"record_id": "acme-2", "tenant_id": "acme", "prompt": "p2", "completion": "c2"}]
+HOLDOUT = [{"record_id": "acme-3", "tenant_id": "acme", "prompt": "p3", "completion": "c3"}]
 
 
 @pytest.fixture
-def settings(tg_home, monkeypatch):
-    monkeypatch.setenv("TENANTGUARD_SECRET", "prepare-secret")
-    s = Settings.from_env()
-    s.ensure_home()
-    return s
+def settings(tmp_path):
+    return Settings.from_env({"TENANTGUARD_HOME": str(tmp_path / "home")})
 
 
-def write(settings, version, lines, tenant="acme"):
-    d = settings.datasets_root / tenant
-    d.mkdir(parents=True, exist_ok=True)
-    path = d / f"{version}.jsonl"
-    path.write_bytes(b"\n".join(x if isinstance(x, bytes) else x.encode() for x in lines) + b"\n")
-    return path
+def prepared_data(settings, train=TRAIN, holdout=HOLDOUT, version="v0002") -> tuple[PreparedData, dict]:
+    digest = digest_of(train, holdout)
+    out = settings.prepared_root / "acme" / digest
+    source = settings.datasets_root / "acme" / f"{version}.jsonl"
+    quarantine = settings.quarantine_root / "acme" / f"{version}.jsonl"
+    p = PreparedData(tenant_id="acme", version=version, digest=digest, train=train, holdout=holdout,
+                     train_path=out / "train.jsonl", holdout_path=out / "holdout.jsonl", kept=3, quarantined=1,
+                     foreign_tenant_lines=[4], expectations={"valid_json": True}, source_path=source,
+                     quarantine_path=quarantine)
+    manifest = {"tenant_id": "acme", "version": version, "digest": digest, "source": str(source), "kept": 3,
+                "quarantined": 1, "foreign_tenant_lines": [4], "expectations": {"valid_json": True},
+                "quarantine": str(quarantine)}
+    return p, manifest
 
 
-def test_newest_version_is_the_name_that_sorts_last(settings):
-    write(settings, "v0009", [rec(i) for i in range(5)])
-    write(settings, "v0010", [rec(i) for i in range(7)])
-    (settings.datasets_root / "acme" / "notes.txt").write_text("not a dataset")
-    assert [p.name for p in dataset_versions(settings, "acme")] == ["v0009.jsonl", "v0010.jsonl"]
-    prepared = prepare_dataset(settings, ACME)
-    assert prepared.version == "v0010" and prepared.kept == 7
-
-
-def test_bad_lines_go_to_quarantine_with_line_reason_and_raw_and_nothing_is_lost(settings):
-    lines = [rec(1), "{oops", "", rec(3, tenant="borealis"), rec(4), b'{"record_id": "\xff\xfe"}', rec(5)]
-    src = write(settings, "v0001", lines)
-    prepared = prepare_dataset(settings, ACME)
-    q = [json.loads(x) for x in (settings.quarantine_root / "acme" / "v0001.jsonl").read_text().splitlines()]
-    assert [(e["line"], e["reason"].split(" (")[0]) for e in q] == [
-        (2, "not valid JSON"), (4, "tenant_id is not the partition tenant"), (6, "not valid UTF-8")]
-    assert q[0]["raw"] == "{oops" and q[1]["raw"] == lines[3]
-    assert "\\xff\\xfe" in q[2]["raw"]
-    assert all(e["source"] == str(src) for e in q)
-    non_blank = sum(1 for x in lines if x)
-    assert prepared.kept + prepared.quarantined == non_blank == 6
-    assert prepared.foreign_tenant_lines == [4]
-    assert prepared.quarantine_path == settings.quarantine_root / "acme" / "v0001.jsonl"
-    assert prepared.rejected_share == pytest.approx(3 / 6)
-
-
-def test_a_clean_rerun_removes_the_stale_quarantine_file(settings):
-    write(settings, "v0001", [rec(1), "{oops"])
-    prepare_dataset(settings, ACME)
-    qpath = settings.quarantine_root / "acme" / "v0001.jsonl"
-    assert qpath.exists()
-    write(settings, "v0001", [rec(1), rec(2)])
-    assert prepare_dataset(settings, ACME).quarantine_path is None and not qpath.exists()
-
-
-def test_split_and_digest_are_deterministic_and_files_match(settings, monkeypatch):
-    write(settings, "v0001", [rec(i) for i in range(80)])
-    a = prepare_dataset(settings, ACME)
-    b = prepare_dataset(settings, ACME)
-    assert a.digest == b.digest and a.train == b.train and a.holdout == b.holdout
-    assert a.train_path == settings.prepared_root / "acme" / a.digest / "train.jsonl"
-    assert [json.loads(x) for x in a.train_path.read_text().splitlines()] == a.train
-    assert [json.loads(x) for x in a.holdout_path.read_text().splitlines()] == a.holdout
-    assert 5 <= len(a.holdout) <= 30
-    ids = lambda rs: {r["record_id"] for r in rs}  # noqa: E731
-    assert not ids(a.train) & ids(a.holdout)
-    back = load_prepared(settings, "acme")
-    assert back.digest == a.digest and back.train == a.train and back.kept == 80
-    # the digest covers the canaries, so another project secret is another prepared dataset
-    monkeypatch.setenv("TENANTGUARD_SECRET", "another-secret")
-    assert prepare_dataset(Settings.from_env(), ACME).digest != a.digest  # settings are read at creation
-
-
-def test_canaries_are_planted_in_train_only_and_references_nowhere(settings):
-    write(settings, "v0001", [rec(i) for i in range(40)])
-    p = prepare_dataset(settings, ACME)
-    secret = settings.secret()
-    train_text = p.train_path.read_text()
-    holdout_text = p.holdout_path.read_text()
-    for c in make_canaries(secret, "acme"):
-        assert sum(r["completion"] == c.text + "." for r in p.train) == c.repetitions
-        assert c.secret_digits not in holdout_text
-    for ref in make_canaries(secret, "acme", reference=True):
-        assert ref.secret_digits not in train_text and ref.secret_digits not in holdout_text
-    assert len(p.train) == p.kept - len(p.holdout) + sum(c.repetitions for c in make_canaries(secret, "acme"))
-
-
-def test_text_is_normalized_in_the_prepared_files(settings):
-    write(settings, "v0001", [rec(1, prompt="ｗｈｅｒｅ\u200b is it?")])
-    assert prepare_dataset(settings, ACME).train[0]["prompt"] == "where is it?"
-
-
-def test_a_byte_order_mark_does_not_cost_the_first_record(settings):
-    path = write(settings, "v0001", [rec(1), rec(2)])
-    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
-    assert prepare_dataset(settings, ACME).quarantined == 0
-
-
-@pytest.mark.parametrize("lines", [[""], ["", "   "]])
-def test_empty_dataset_is_invalid_and_names_the_file(settings, lines):
-    src = write(settings, "v0001", lines)
-    with pytest.raises(DatasetInvalid) as info:
-        prepare_dataset(settings, ACME)
-    assert str(src) in str(info.value) and "no valid records" in str(info.value)
-
-
-def test_all_lines_rejected_names_the_quarantine_file(settings):
-    write(settings, "v0001", ["nope", "{}"])
-    with pytest.raises(DatasetInvalid, match=r"2 line\(s\) quarantined to .*quarantine/acme/v0001.jsonl"):
-        prepare_dataset(settings, ACME)
-
-
-def test_missing_tenant_directory_names_the_directory(settings):
-    with pytest.raises(DatasetInvalid) as info:
-        prepare_dataset(settings, ACME)
-    assert str(settings.datasets_root / "acme") in str(info.value) and "no dataset directory" in str(info.value)
-
-
-def test_directory_without_versions_names_the_directory(settings):
-    (settings.datasets_root / "acme").mkdir(parents=True)
-    with pytest.raises(DatasetInvalid, match="no <version>.jsonl dataset files"):
-        prepare_dataset(settings, ACME)
-
-
-def test_load_prepared_without_a_prepare_says_which_command_to_run(settings):
-    with pytest.raises(DatasetInvalid, match="tenantguard dataset prepare --tenant acme"):
+def test_nothing_prepared_reads_as_none_and_load_says_which_command_to_run(settings):
+    assert current_digest(settings, "acme") is None and prepared_version(settings, "acme") is None
+    with pytest.raises(DatasetInvalid, match="tenant 'acme' has no prepared dataset; run `tenantguard dataset "
+                                             "prepare --tenant acme`"):
         load_prepared(settings, "acme")
+
+
+def test_written_data_reads_back_whole_and_current_names_it(settings):
+    p, manifest = prepared_data(settings)
+    write_prepared(settings, p, manifest)
+    assert current_digest(settings, "acme") == p.digest
+    assert prepared_version(settings, "acme") == "v0002.jsonl"
+    assert load_prepared(settings, "acme") == p
+    assert "où est ma commande" in p.train_path.read_text(encoding="utf-8")  # UTF-8 text, not \u escapes
+
+
+def test_a_newer_prepare_moves_current_and_the_older_digest_stays_loadable(settings):
+    old, m_old = prepared_data(settings)
+    write_prepared(settings, old, m_old)
+    new, m_new = prepared_data(settings, train=TRAIN[:1], version="v0003")
+    write_prepared(settings, new, m_new)
+    assert new.digest != old.digest and current_digest(settings, "acme") == new.digest
+    assert load_prepared(settings, "acme").version == "v0003"
+    assert load_prepared(settings, "acme", old.digest).train == TRAIN
+
+
+def test_an_unknown_digest_is_invalid_naming_it(settings):
+    with pytest.raises(DatasetInvalid, match=r"prepared/acme/0123456789abcdef: prepared dataset 0123456789abcdef "
+                                             r"not found"):
+        load_prepared(settings, "acme", "0123456789abcdef")
+
+
+def test_a_clean_prepare_has_no_quarantine_path(settings):
+    p, manifest = prepared_data(settings)
+    write_prepared(settings, p, {**manifest, "quarantine": None})
+    assert load_prepared(settings, "acme").quarantine_path is None
+
+
+def test_the_digest_covers_content_order_and_the_split():
+    d = digest_of(TRAIN, HOLDOUT)
+    assert len(d) == 16 and digest_of(TRAIN, HOLDOUT) == d
+    assert digest_of(list(reversed(TRAIN)), HOLDOUT) != d
+    assert digest_of(TRAIN[:1], [*HOLDOUT, TRAIN[1]]) != d  # same records, another split
+    assert digest_of([{**TRAIN[0], "completion": "après-demain."}, TRAIN[1]], HOLDOUT) != d
+    assert digest_of(TRAIN, HOLDOUT) == digest_of([dict(reversed(list(r.items()))) for r in TRAIN], HOLDOUT)
+
+
+def test_rejected_share_is_the_quarantined_fraction_and_all_of_nothing(settings):
+    p, _ = prepared_data(settings)
+    assert p.rejected_share == pytest.approx(1 / 4)
+    empty = PreparedData(tenant_id="acme", version="v1", digest="d", train=[], holdout=[],
+                         train_path=p.train_path, holdout_path=p.holdout_path)
+    assert empty.rejected_share == 1.0  # no records at all never passes a rejected-share limit

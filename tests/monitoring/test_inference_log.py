@@ -1,9 +1,5 @@
-import json
-
 import pytest
-from click.testing import CliRunner
 
-from tenantguard.cli.main import cli
 from tenantguard.errors import InferenceLogInvalid
 from tenantguard.monitoring.inference_log import COLUMNS, InferenceLog
 
@@ -81,32 +77,3 @@ def test_out_of_order_timestamps_are_accepted_and_read_by_id(log):
     log.append([_row(ts="2026-01-31T12:00:05Z"), _row(ts="2026-01-31T11:00:00+01:00"), _row(ts=1769860800)])
     assert [r["ts"][:19] for r in log.read()] == ["2026-01-31T12:00:05", "2026-01-31T10:00:00", "2026-01-31T12:00:00"]
 
-
-def test_logs_ingest_appends_good_lines_and_quarantines_bad_ones(tg_home, tmp_path):
-    src = tmp_path / "traffic.jsonl"
-    lines = [json.dumps(_row(prompt="one")).encode(), b"{oops", json.dumps(_row(prompt_tokens=-1)).encode(),
-             b"", json.dumps(_row(prompt="caf\xe9"), ensure_ascii=False).encode("latin-1"), json.dumps(_row(prompt="two")).encode()]
-    src.write_bytes(b"\n".join(lines) + b"\n")
-    result = CliRunner().invoke(cli, ["logs", "ingest", str(src)])
-    assert result.exit_code == 2
-    assert f"{src}:2: not valid JSON" in result.stderr
-    assert "2 bad line(s) quarantined" in result.stderr
-    rows = InferenceLog(f"sqlite:///{tg_home / 'inference.db'}").read()
-    assert [r["prompt"] for r in rows] == ["one", "caf\ufffd", "two"]
-    (qfile,) = (tg_home / "quarantine" / "logs").iterdir()
-    bad = [json.loads(line) for line in qfile.read_text().splitlines()]
-    assert [b["line"] for b in bad] == [2, 3]
-    assert "prompt_tokens" in bad[1]["reason"] and bad[0]["raw"] == "{oops"
-
-
-def test_logs_ingest_of_a_clean_file_exits_zero(tg_home, tmp_path):
-    src = tmp_path / "ok.jsonl"
-    src.write_text("\n".join(json.dumps(_row(prompt=str(i))) for i in range(3)) + "\n")
-    result = CliRunner().invoke(cli, ["logs", "ingest", str(src)])
-    assert result.exit_code == 0, result.output
-    assert "ingested 3 rows (ids 1..3)" in result.output
-
-
-def test_logs_ingest_of_a_missing_file_is_bad_input(tg_home, tmp_path):
-    result = CliRunner().invoke(cli, ["logs", "ingest", str(tmp_path / "nope.jsonl")])
-    assert result.exit_code == 2 and "file not found" in result.stderr

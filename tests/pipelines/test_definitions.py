@@ -6,7 +6,8 @@ from pathlib import Path
 
 from dagster import AssetKey
 
-from tenantguard.pipelines.definitions import defs
+from tenantguard.config import TENANTS_PER_RUN_ENV, Settings
+from tenantguard.pipelines.definitions import build_definitions, defs
 
 # THE LOCK. Adding an asset/check/job/sensor: add it here. Renaming one: it breaks schedules, run
 # history and users' selections, so change it here on purpose.
@@ -72,11 +73,6 @@ def test_sensor_names_are_locked():
     assert {s.name for s in defs.sensors} == LOCKED["sensors"]
 
 
-def test_candidate_model_depends_on_the_dataset_and_the_base():
-    parents = _asset_graph().get(AssetKey("candidate_model")).parent_keys
-    assert {AssetKey("finetune_dataset"), AssetKey("base_model")} <= set(parents)
-
-
 def test_the_resource_is_bound():
     assert "tenantguard" in defs.resources
 
@@ -96,12 +92,34 @@ def test_dagster_definitions_validate_passes(tmp_path):
 
 def test_the_tune_and_gate_assets_share_one_backfill_policy():
     """A backfill puts assets in one run only if their policies agree: one missing would split every batch."""
-    from tenantguard.assets.batch import tenants_per_run
-
     job_assets = defs.resolve_job_def("tune_and_gate").asset_layer.executable_asset_keys
     policies = {_asset_graph().get(k).backfill_policy for k in job_assets}
     assert len(policies) == 1
-    assert next(iter(policies)).max_partitions_per_run == tenants_per_run()
+    assert next(iter(policies)).max_partitions_per_run == Settings.from_env().tenants_per_run
+
+
+def test_the_batch_size_comes_from_the_settings_the_location_is_built_with(tmp_path):
+    built = build_definitions(Settings.from_env({TENANTS_PER_RUN_ENV: "3"}, home=tmp_path))
+    graph = built.resolve_asset_graph()
+    job_assets = built.resolve_job_def("tune_and_gate").asset_layer.executable_asset_keys
+    assert {graph.get(k).backfill_policy.max_partitions_per_run for k in job_assets} == {3}
+    assert graph.get(AssetKey("base_model")).backfill_policy is None
+
+
+def test_importing_the_locations_reads_no_settings_and_loading_them_names_a_bad_one():
+    """A bad TENANTGUARD_TENANTS_PER_RUN fails where the location loads (Dagster shows it), not at import."""
+    code = ("import tenantguard.pipelines.definitions as d, tenantguard.pipelines.celery_definitions as c\n"
+            "from tenantguard.errors import ConfigError\n"
+            "for location in (d.location, c.location):\n"
+            "    try:\n"
+            "        location()\n"
+            "    except ConfigError as exc:\n"
+            "        print(exc)\n")
+    env = {**os.environ, TENANTS_PER_RUN_ENV: "many"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [f"{TENANTS_PER_RUN_ENV}='many': expected a whole number >= 1 "
+                                        f"(tenant partitions per backfill run)"] * 2
 
 
 def test_sensors_target_the_jobs_their_run_requests_name():

@@ -11,16 +11,8 @@ import pytest
 from conftest import write_small_world
 
 sys.path.insert(0, str(Path(__file__).parent))  # services.py, shared with benchmarks/scaleout_throughput.py
-from services import (  # noqa: E402
-    celery_workers,
-    flush_redis_db,
-    fresh_database,
-    launch_runs,
-    missing_services,
-    service_env,
-    snapshot,
-    write_dagster_home,
-)
+from services import (celery_workers, flush_redis_db, fresh_database, launch_runs, missing_services, service_env,  # noqa: E402
+                      snapshot, write_dagster_home)
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.slow]
 N_TENANTS = 20

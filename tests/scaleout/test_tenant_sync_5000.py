@@ -4,14 +4,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from dagster import (
-    AddDynamicPartitionsRequest,
-    DagsterInstance,
-    SensorResult,
-    SkipReason,
-    build_sensor_context,
-    instance_for_test,
-)
+from dagster import (AddDynamicPartitionsRequest, DagsterInstance, SensorResult, SkipReason, build_sensor_context,
+                     instance_for_test)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from services import PG_PORT, fresh_database, reachable, write_dagster_home  # noqa: E402

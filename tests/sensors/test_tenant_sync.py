@@ -1,13 +1,7 @@
 """tenant_sync: partitions follow tenants.yaml a page per tick; partitions with history are kept."""
 import pytest
-from dagster import (
-    AddDynamicPartitionsRequest,
-    AssetMaterialization,
-    DeleteDynamicPartitionsRequest,
-    SensorResult,
-    SkipReason,
-    build_sensor_context,
-)
+from dagster import (AddDynamicPartitionsRequest, AssetMaterialization, DeleteDynamicPartitionsRequest, SensorResult,
+                     SkipReason, build_sensor_context)
 
 from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.config import Settings
@@ -113,6 +107,17 @@ def test_sensor_skips_with_the_reason_when_tenants_yaml_is_bad(tg_home, instance
     result = _tick(instance)
     assert isinstance(result, SkipReason)
     assert "tenants.yaml not usable" in result.skip_message and "line 2" in result.skip_message
+    assert instance.get_dynamic_partitions("tenants") == []
+
+
+def test_sensor_skips_naming_a_bad_prune_setting_and_changes_nothing(tg_home, instance, monkeypatch):
+    settings = Settings.from_env()
+    settings.ensure_home()
+    dump_tenants(_tenants(["acme"]), settings.tenants_file)
+    monkeypatch.setenv("TENANTGUARD_PRUNE_TENANTS", "yes")
+    result = _tick(instance)
+    assert isinstance(result, SkipReason)
+    assert result.skip_message.startswith("settings not usable: TENANTGUARD_PRUNE_TENANTS='yes': expected 0 or 1")
     assert instance.get_dynamic_partitions("tenants") == []
 
 

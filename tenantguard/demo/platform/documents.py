@@ -6,7 +6,6 @@ documents for it (the audit checks that such a tenant gets nothing back).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -31,7 +30,7 @@ def documents_from_home(home: Path, *, per_tenant: int = MAX_DOCS_PER_TENANT) ->
     from tenantguard.config import Settings
     from tenantguard.tenants import load_tenants
 
-    settings = Settings.from_env({**os.environ, "TENANTGUARD_HOME": str(home)})
+    settings = Settings.from_env(home=home)
     tenants = load_tenants(settings.tenants_file)
     datasets = {}
     for t in tenants:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from tenantguard.demo.platform.documents import documents_from_records
 from tenantguard.demo.world import World
 from tenantguard.evaluations.fingerprint import FingerprintIndex
-from tenantguard.evaluations.segmentation.runner import SegmentationInputs
+from tenantguard.evaluations.segmentation.inputs import SegmentationInputs
 
 
 def record_texts(world: World, tenant_id: str) -> list[str]:

@@ -64,7 +64,7 @@ def serve_requests(settings: Settings, retriever_factory: str, *, per_tenant: in
 
 def demo_segmentation(settings: Settings, echo: Callable[[str], None] = print, *, seed: int = 7) -> list[str]:
     """Run the audits against every variant; print and return one line per (variant, audit)."""
-    from tenantguard.evaluations.segmentation.adapters import load_config
+    from tenantguard.evaluations.segmentation.config_file import load_config
     from tenantguard.gates.segmentation import run_from_home
 
     outcomes: list[str] = []

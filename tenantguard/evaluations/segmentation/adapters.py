@@ -1,39 +1,21 @@
-"""Segmentation adapters (docs/contracts.md "Segmentation adapters"): `<home>/segmentation.yaml` names zero-argument
-factories as `module:function`; every call into the platform goes through a per-call timeout.
+"""The platform's adapters as configured and as called (docs/contracts.md "Segmentation adapters").
 
-```yaml
-python_path: [../platform]          # optional, relative to this file; prepended to sys.path
-retriever: platform_rag.adapters:make_retriever   # each factory optional: omitted -> audit not run
-memory: platform_rag.adapters:make_memory
-tools: platform_rag.adapters:make_tools
-timeout_s: 10                       # optional: per adapter call
-rag_probes: 50                      # optional: RAG probe budget per requester
-policy: {rag_boundary: kill_switch} # optional: audit kind -> alert | kill_switch
-```
-A factory is imported when the file is loaded (a bad path is a one-line ConfigError naming the key and
-the module) and called when an audit starts (a factory that raises makes that audit `error`).
+`SegmentationConfig` is what `<home>/segmentation.yaml` configures (config_file.py parses it): one zero-argument
+factory per adapter key an audit kind needs, the per-call timeout, the RAG probe budget and the policy.
+`Guarded` makes every call into the platform under that timeout; `instantiate` calls a factory.
 """
 from __future__ import annotations
 
-import importlib
 import queue
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import yaml
-
-from tenantguard.errors import ConfigError
-from tenantguard.evaluations.segmentation.report import KINDS
-
-ADAPTER_KEYS = ("retriever", "memory", "tools")
-ACTIONS = ("alert", "kill_switch")
+ACTIONS = ("alert", "kill_switch")  # what a failed audit does (policy); kill_switch engages the tenant's switches
+OPTION_KEYS = ("python_path", "timeout_s", "rag_probes", "policy")  # segmentation.yaml keys that are no adapter
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_RAG_PROBES = 50
-MIN_RAG_PROBES = 16  # the RAG audit's controls and adversarial set (rag.RagConfig.fixed) plus one
-_KEYS = {"python_path", *ADAPTER_KEYS, "timeout_s", "rag_probes", "policy"}
 
 
 class AdapterFailure(Exception):
@@ -42,7 +24,7 @@ class AdapterFailure(Exception):
 
 @dataclass(frozen=True)
 class Factory:
-    key: str  # retriever | memory | tools
+    key: str  # the adapter key in segmentation.yaml: retriever | memory | tools | a plug-in kind's key
     spec: str  # 'module:function' as written
     fn: Callable[[], Any]
 
@@ -57,94 +39,15 @@ class SegmentationConfig:
     factories: Mapping[str, Factory] = field(default_factory=dict)
     timeout_s: float = DEFAULT_TIMEOUT_S
     rag_probes: int = DEFAULT_RAG_PROBES
-    policy: Mapping[str, str] = field(default_factory=lambda: dict.fromkeys(KINDS, "alert"))
+    policy: Mapping[str, str] = field(default_factory=dict)  # audit kind -> action; a kind not named alerts
 
     def factory(self, key: str) -> Factory | None:
         return self.factories.get(key)
 
-
-def load_config(path: Path) -> SegmentationConfig:
-    """Parse and validate `segmentation.yaml`, importing each factory. A missing file configures nothing."""
-    path = Path(path)
-    if not path.exists():
-        return SegmentationConfig(path=None)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    data = {} if data is None else data
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with keys {sorted(_KEYS)}")
-    unknown = sorted(set(map(str, data)) - _KEYS)
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {unknown}; allowed: {sorted(_KEYS)}")
-    _extend_path(path, data.get("python_path"))
-    factories = {key: Factory(key, data[key], _import(path, key, data[key]))
-                 for key in ADAPTER_KEYS if data.get(key) is not None}
-    return SegmentationConfig(path=path, factories=factories,
-                              timeout_s=_number(path, data, "timeout_s", DEFAULT_TIMEOUT_S, float),
-                              rag_probes=_number(path, data, "rag_probes", DEFAULT_RAG_PROBES, int, MIN_RAG_PROBES),
-                              policy=_policy(path, data.get("policy")))
-
-
-def _extend_path(path: Path, entries: Any) -> None:
-    if entries is None:
-        return
-    if isinstance(entries, str):
-        entries = [entries]
-    if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
-        raise ConfigError(f"{path}: key 'python_path' must be a list of directories, e.g. [../platform]")
-    for entry in reversed(entries):
-        d = (path.parent / Path(entry).expanduser()).resolve()
-        if not d.is_dir():
-            raise ConfigError(f"{path}: key 'python_path' entry {entry!r} is not a directory ({d})")
-        if str(d) not in sys.path:
-            sys.path.insert(0, str(d))
-
-
-def _import(path: Path, key: str, spec: Any) -> Callable[[], Any]:
-    if not isinstance(spec, str) or spec.count(":") != 1 or not all(spec.split(":")):
-        raise ConfigError(f"{path}: key '{key}' must be 'module:function' (e.g. platform_rag.adapters:make_{key}), "
-                          f"got {spec!r}")
-    module_name, attr = spec.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # ImportError, SyntaxError, or the module's own import-time failure
-        cause = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{path}: key '{key}': cannot import module '{module_name}' ({cause}); check the module "
-                          f"name and 'python_path'") from None
-    fn = getattr(module, attr, None)
-    if fn is None:
-        raise ConfigError(f"{path}: key '{key}': module '{module_name}' has no attribute '{attr}'")
-    if not callable(fn):
-        raise ConfigError(f"{path}: key '{key}': '{spec}' is not callable; name a zero-argument factory")
-    return fn
-
-
-def _number(path: Path, data: dict, key: str, default, kind, minimum=0):
-    raw = data.get(key, default)
-    ok = isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw > 0 and raw >= minimum
-    if not ok or (kind is int and int(raw) != raw):
-        least = f" >= {minimum}" if minimum else ""
-        raise ConfigError(f"{path}: key '{key}' must be a positive {'integer' if kind is int else 'number'}{least}, "
-                          f"got {raw!r}")
-    return kind(raw)
-
-
-def _policy(path: Path, raw: Any) -> dict[str, str]:
-    policy = dict.fromkeys(KINDS, "alert")
-    if raw is None:
-        return policy
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: key 'policy' must map audit kinds {list(KINDS)} to {list(ACTIONS)}")
-    for kind, action in raw.items():
-        if kind not in KINDS or action not in ACTIONS:
-            raise ConfigError(f"{path}: policy entry {kind}: {action!r}; expected a kind in {list(KINDS)} mapped "
-                              f"to one of {list(ACTIONS)}")
-        policy[kind] = action
-    return policy
+    @property
+    def where(self) -> str:
+        """The file, for messages that tell the user what to add where."""
+        return str(self.path) if self.path else "segmentation.yaml (no such file in the home)"
 
 
 class Guarded:

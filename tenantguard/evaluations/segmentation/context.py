@@ -83,4 +83,4 @@ def audit_context(rows_of: Callable[[str], Iterable[dict]], tenants: Sequence[Te
         reason = f"no logged prompts for {', '.join(requesters[:5])}{' ...' if len(requesters) > 5 else ''} in {source}"
     return R.build(KIND, adapters=[source], requesters=requesters, findings=findings, errors=errors,
                    not_run_reason=reason, notes=notes, calls=scanned, budget=config.budget(),
-                   elapsed_s=time.perf_counter() - t0)
+                   elapsed_s=time.perf_counter() - t0, calls_unit="logged prompt(s)")

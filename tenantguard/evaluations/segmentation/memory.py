@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 
 from tenantguard.evaluations.segmentation import report as R
 from tenantguard.evaluations.segmentation.adapters import AdapterFailure, Guarded
+from tenantguard.evaluations.segmentation.error_budget import ErrorBudget
 from tenantguard.evaluations.segmentation.evidence import ForeignData, segmentation_canaries
 from tenantguard.evaluations.segmentation.sampling import NEUTRAL, rng_for
 from tenantguard.tenants import Tenant
@@ -46,39 +47,30 @@ class MemoryConfig:
                              "per requester suffices to detect it; more sources cover per-tenant exceptions"}
 
 
-class _Stop(Exception):
-    pass
-
-
 class _Audit:
     def __init__(self, make: Callable[[], Guarded], tenants: Sequence[Tenant], secret: bytes, foreign: ForeignData,
                  config: MemoryConfig):
         self.make, self.secret, self.foreign, self.cfg = make, secret, foreign, config
         self.tenants = {t.id: t for t in tenants}
         self.run = config.run_id or _secrets.token_hex(4)
-        self.errors: list[str] = []
+        self.budget = ErrorBudget(config.max_errors)
         self.notes: list[str] = []
         self.findings: dict[tuple, R.Finding] = {}
         self.calls = 0
         self.controls = {"read": [0, 0], "search": [0, 0]}  # [tried, returned own note] in the live phase
 
-    def _fail(self, msg: str) -> None:
-        self.errors.append(msg)
-        if len(self.errors) >= self.cfg.max_errors:
-            raise _Stop
-
     def call(self, store: Guarded, method: str, *args, what: str):
         try:
             out = store.call(method, *args)
         except (AdapterFailure, PermissionError) as exc:
-            self._fail(f"{args[0]}: {what}: {exc}")
+            self.budget.fail(f"{args[0]}: {what}: {exc}")
             return None
         if method == "write":
             return True
         if not isinstance(out, list) or not all(isinstance(x, str) for x in out):
             bad = type(out).__name__ if not isinstance(out, list) else \
                 f"a list holding {type(next(x for x in out if not isinstance(x, str))).__name__}"
-            self._fail(f"{args[0]}: {what}: {method}() returned {bad}, expected list[str]")
+            self.budget.fail(f"{args[0]}: {what}: {method}() returned {bad}, expected list[str]")
             return None
         return out
 
@@ -113,7 +105,7 @@ class _Audit:
         try:
             fresh = self.make()
         except AdapterFailure as exc:
-            self._fail(f"{requester}: re-creating the store: {exc}")
+            self.budget.fail(f"{requester}: re-creating the store: {exc}")
             return store
         self.calls += store.calls
         store.close()
@@ -177,25 +169,24 @@ def audit_memory(make: Callable[[], Guarded], tenants: Sequence[Tenant], request
     """`make()` returns a fresh guarded store (called once, then again for every re-creation)."""
     t0 = time.perf_counter()
     a = _Audit(make, tenants, secret, foreign, config)
-    stopped = ""
+    errors = a.budget.errors
     store = None
-    try:
-        store = make()
-        for requester in requesters:
-            store = a.audit(store, requester)
-    except AdapterFailure as exc:
-        a.errors.append(f"creating the store: {exc}")
-    except _Stop:
-        stopped = f"stopped after {len(a.errors)} adapter errors"
+    with a.budget.spend():
+        try:
+            store = make()
+            for requester in requesters:
+                store = a.audit(store, requester)
+        except AdapterFailure as exc:
+            errors.append(f"creating the store: {exc}")
     if store is not None:
         a.calls += store.calls
         store.close()
     reason = "" if len(a.tenants) > 1 else "only one tenant: there is no other tenant to isolate from"
-    if not a.findings and not a.errors and not reason:
+    if not a.findings and not errors and not reason:
         for method, (tried, ok) in a.controls.items():
             if tried and not ok:
-                a.errors.append(f"{method}() never returned a note the requester had just written to its own "
-                                f"session ({tried} control(s)): the store was not exercised, isolation not shown")
-    return R.build(KIND, adapters=[adapter], requesters=requesters, findings=a.findings.values(), errors=a.errors,
-                   not_run_reason=reason, notes=a.notes + ([stopped] if stopped else []), calls=a.calls,
+                errors.append(f"{method}() never returned a note the requester had just written to its own "
+                              f"session ({tried} control(s)): the store was not exercised, isolation not shown")
+    return R.build(KIND, adapters=[adapter], requesters=requesters, findings=a.findings.values(), errors=errors,
+                   not_run_reason=reason, notes=[*a.notes, *a.budget.notes()], calls=a.calls,
                    budget=config.budget(), elapsed_s=time.perf_counter() - t0)

@@ -7,11 +7,13 @@ audit `error`; an audit with nothing to run against is `not_run`. Neither is eve
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 
 PASSED, FAILED, ERROR, NOT_RUN = "passed", "failed", "error", "not_run"
 VERDICTS = (PASSED, FAILED, ERROR, NOT_RUN)
-KINDS = ("rag_boundary", "memory_isolation", "tool_scope", "context_contamination")
+# An audit kind's name is also a Dagster check name, a CLI value and a policy key (kinds.py holds the table).
+KIND_NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 FORMAT = "tenantguard.segmentation/1"
 MAX_FINDINGS = 200  # per report; the count is kept, the list is capped so a systemic bug stays readable
 
@@ -46,10 +48,11 @@ class SegmentationReport:
     calls: int = 0  # adapter calls made (or log rows scanned for the context audit)
     budget: dict = field(default_factory=dict)
     elapsed_s: float = 0.0
+    calls_unit: str = "adapter call(s)"  # what `calls` counts, for the summary
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"Expected kind in {KINDS}, got {self.kind!r}")
+        if not KIND_NAME.fullmatch(self.kind):
+            raise ValueError(f"Expected kind matching {KIND_NAME.pattern}, got {self.kind!r}")
         if self.verdict not in VERDICTS:
             raise ValueError(f"Expected verdict in {VERDICTS}, got {self.verdict!r}")
 
@@ -69,8 +72,7 @@ class SegmentationReport:
         elif self.verdict == NOT_RUN:
             what = f"NOT RUN, nothing verified: {self.not_run_reason or 'no reason given'}"
         else:
-            unit = "logged prompt(s)" if self.kind == "context_contamination" else "adapter call(s)"
-            what = f"no cross-tenant data in {self.calls} {unit}"
+            what = f"no cross-tenant data in {self.calls} {self.calls_unit}"
         return f"{self.kind} {self.verdict}: {who} against {ran}: {what}"
 
     def metrics(self) -> dict[str, float]:
@@ -122,10 +124,10 @@ def not_run(kind: str, reason: str, *, requesters=(), adapters=()) -> Segmentati
 
 
 def build(kind: str, *, adapters, requesters, findings, errors, not_run_reason="", notes=(), calls=0, budget=None,
-          elapsed_s=0.0) -> SegmentationReport:
+          elapsed_s=0.0, calls_unit: str = "adapter call(s)") -> SegmentationReport:
     findings = list(findings)
     return SegmentationReport(kind=kind, verdict=decide(findings, errors, not_run_reason), adapters=tuple(adapters),
                               requesters=tuple(requesters), findings=_spread(findings, MAX_FINDINGS),
                               n_findings=len(findings), errors=tuple(dict.fromkeys(errors)),
                               not_run_reason=not_run_reason, notes=tuple(dict.fromkeys(notes)), calls=calls,
-                              budget=dict(budget or {}), elapsed_s=round(elapsed_s, 4))
+                              budget=dict(budget or {}), elapsed_s=round(elapsed_s, 4), calls_unit=calls_unit)

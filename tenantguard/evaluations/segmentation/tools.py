@@ -17,6 +17,7 @@ from typing import Any, Sequence
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.segmentation import report as R
 from tenantguard.evaluations.segmentation.adapters import AdapterFailure, Guarded
+from tenantguard.evaluations.segmentation.error_budget import ErrorBudget
 from tenantguard.evaluations.segmentation.evidence import ForeignData
 from tenantguard.evaluations.segmentation.sampling import rng_for
 from tenantguard.tenants import Tenant
@@ -40,10 +41,6 @@ class ToolsConfig:
                              "owner calls are made once per argument set and reused across requesters"}
 
 
-class _Stop(Exception):
-    pass
-
-
 def is_empty(value: Any) -> bool:
     """None, '', False, 0, and containers holding only such values: 'nothing found'."""
     if value is None or value is False or value == "" or (isinstance(value, (int, float)) and value == 0):
@@ -63,37 +60,33 @@ class _Audit:
     def __init__(self, tools: Guarded, tenants: Sequence[Tenant], foreign: ForeignData, config: ToolsConfig):
         self.t, self.foreign, self.cfg = tools, foreign, config
         self.tenant_ids = [t.id for t in tenants]
-        self.errors: list[str] = []
+        self.budget = ErrorBudget(config.max_errors)
         self.notes: list[str] = []
         self.findings: dict[tuple, R.Finding] = {}
         self._resources: dict[tuple, list[dict]] = {}
         self._owner: dict[tuple, Any] = {}  # (source, tool, args) -> owner's result, or None if it failed
         self.exercised: set[str] = set()
 
-    def _fail(self, msg: str) -> None:
-        self.errors.append(msg)
-        if len(self.errors) >= self.cfg.max_errors:
-            raise _Stop
-
     def manifest(self) -> list[dict]:
         try:
             raw = self.t.call("manifest")
         except (AdapterFailure, PermissionError) as exc:
-            self._fail(f"manifest(): {exc}")
+            self.budget.fail(f"manifest(): {exc}")
             return []
         if not isinstance(raw, list):
-            self._fail(f"manifest() returned {type(raw).__name__}, expected a list of dicts")
+            self.budget.fail(f"manifest() returned {type(raw).__name__}, expected a list of dicts")
             return []
         tools, seen = [], set()
         for i, entry in enumerate(raw):
             name = entry.get("name") if isinstance(entry, dict) else None
             if not isinstance(name, str) or not name or name in seen:
-                self._fail(f"manifest() entry {i}: expected a dict with a unique string 'name', got {str(entry)[:80]}")
+                self.budget.fail(f"manifest() entry {i}: expected a dict with a unique string 'name', "
+                                 f"got {str(entry)[:80]}")
                 continue
             bad = [f"{key}={entry.get(key)!r}" for key, allowed in (("scope", SCOPES), ("access", ACCESS))
                    if entry.get(key) not in allowed]
             if bad or not isinstance(entry.get("resource"), str):
-                self._fail(f"manifest() tool {name!r}: {', '.join(bad) or 'resource missing'}; expected scope "
+                self.budget.fail(f"manifest() tool {name!r}: {', '.join(bad) or 'resource missing'}; expected scope "
                            f"tenant|shared, access read|write and a string resource")
                 continue
             seen.add(name)
@@ -119,11 +112,12 @@ class _Audit:
             try:
                 raw = self.t.call("resources", source, tool)
                 if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
-                    self._fail(f"resources({source!r}, {tool!r}) returned {type(raw).__name__}, expected list[dict]")
+                    self.budget.fail(f"resources({source!r}, {tool!r}) returned {type(raw).__name__}, "
+                                     f"expected list[dict]")
                 else:
                     out = raw[: self.cfg.args_per_tool]
             except (AdapterFailure, PermissionError) as exc:
-                self._fail(f"resources({source!r}, {tool!r}): {exc}")
+                self.budget.fail(f"resources({source!r}, {tool!r}): {exc}")
             self._resources[key] = out
         return self._resources[key]
 
@@ -136,7 +130,7 @@ class _Audit:
             except PermissionError:
                 self.notes.append(f"tool {tool!r}: the owner {source} was refused its own argument set")
             except AdapterFailure as exc:
-                self._fail(f"{source}: owner call of {tool!r}: {exc}")
+                self.budget.fail(f"{source}: owner call of {tool!r}: {exc}")
             if result is not None and is_empty(result):
                 result = None
             self._owner[key] = result
@@ -160,10 +154,10 @@ class _Audit:
                     except PermissionError:
                         continue
                     except AdapterFailure as exc:
-                        self._fail(f"{requester}: {what}: {exc}")
+                        self.budget.fail(f"{requester}: {what}: {exc}")
                         continue
                     if not isinstance(got, dict):
-                        self._fail(f"{requester}: {what}: call() returned {type(got).__name__}, expected a dict")
+                        self.budget.fail(f"{requester}: {what}: call() returned {type(got).__name__}, expected a dict")
                     if is_empty(got):
                         continue
                     text = _json(got)
@@ -179,24 +173,23 @@ def audit_tools(tools: Guarded, tenants: Sequence[Tenant], requesters: Sequence[
                 config: ToolsConfig = ToolsConfig(), adapter: str = "tools") -> R.SegmentationReport:
     t0 = time.perf_counter()
     a = _Audit(tools, tenants, foreign, config)
-    stopped, reason = "", ""
+    errors = a.budget.errors
+    reason = ""
     listed: list[dict] = []
-    try:
+    with a.budget.spend():
         listed = a.manifest()
         a.static(listed)
         if len(a.tenant_ids) < 2:
             reason = "only one tenant: there is no other tenant to isolate from"
         for requester in requesters if not reason else ():
             a.probe(requester, listed)
-    except _Stop:
-        stopped = f"stopped after {len(a.errors)} adapter errors"
-    if not listed and not a.errors:
+    if not listed and not errors:
         reason = reason or "manifest() lists no tools: nothing to verify"
-    elif not stopped and not reason:
+    elif not a.budget.stopped_at and not reason:
         for tool in listed:
             if tool["name"] not in a.exercised and not tool["resource"].startswith("public"):
-                a.errors.append(f"tool {tool['name']!r}: its tenant check was never exercised (resources() gave no "
-                                f"argument set whose owner call returned data)")
-    return R.build(KIND, adapters=[adapter], requesters=requesters, findings=a.findings.values(), errors=a.errors,
-                   not_run_reason=reason, notes=a.notes + ([stopped] if stopped else []), calls=tools.calls,
+                errors.append(f"tool {tool['name']!r}: its tenant check was never exercised (resources() gave no "
+                              f"argument set whose owner call returned data)")
+    return R.build(KIND, adapters=[adapter], requesters=requesters, findings=a.findings.values(), errors=errors,
+                   not_run_reason=reason, notes=[*a.notes, *a.budget.notes()], calls=tools.calls,
                    budget=config.budget(), elapsed_s=time.perf_counter() - t0)

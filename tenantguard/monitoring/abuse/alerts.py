@@ -16,12 +16,9 @@ import sqlalchemy as sa
 
 from tenantguard.monitoring.inference_log import make_engine
 
-KINDS = ("injection_campaign", "model_extraction", "token_budget", "jailbreak_sweep")
-
-
 @dataclass(frozen=True)
 class Alert:
-    kind: str
+    kind: str  # the emitting detector's `kind` (monitoring.abuse.detectors)
     tenant_id: str
     api_key: str | None
     first_id: int

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter, deque
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import normalize
 from tenantguard.monitoring.abuse.alerts import Alert
+from tenantguard.monitoring.abuse.detector import ScanContext
 from tenantguard.monitoring.abuse.request import Request
 
 NUM_PERM = 64
@@ -39,6 +42,13 @@ class CampaignConfig:
 
 
 class CampaignDetector:
+    kind = "injection_campaign"
+    default_actions: ClassVar[Mapping[str, str]] = {"injection_campaign": "alert"}
+
+    @classmethod
+    def for_scan(cls, context: ScanContext) -> CampaignDetector:
+        return cls(context.injection_threshold)
+
     def __init__(self, threshold: float, config: CampaignConfig = CampaignConfig()) -> None:
         from datasketch import MinHashLSH
 
@@ -91,6 +101,9 @@ class CampaignDetector:
             out.extend(_per_tenant(members, score, self.threshold, self._signature(members)))
         return out
 
+    def policy_key(self, alert: Alert) -> str:
+        return alert.kind
+
     def _rebuild(self) -> None:
         """Drop evicted ids from the union-find map; survivors keep their clusters (rooted at the oldest)."""
         roots: dict[int, int] = {}
@@ -134,7 +147,7 @@ def _per_tenant(members: list[Request], score: float, threshold: float, signatur
                    f"{len({m.session_id for m in own})} session(s) in this tenant; campaign spans "
                    f"{len(by_tenant)} tenant(s), {len(members)} requests")
         alerts.append(Alert(
-            kind="injection_campaign", tenant_id=tenant, api_key=keys.most_common(1)[0][0] if len(keys) == 1 else None,
+            kind=CampaignDetector.kind, tenant_id=tenant, api_key=keys.most_common(1)[0][0] if len(keys) == 1 else None,
             first_id=own[0].id, last_id=own[-1].id, score=score, threshold=threshold, summary=summary, group=group,
             member_ids=tuple(m.id for m in own[:200]), evidence=tuple(mask(m.payload) for m in own[:3]),
             stats={"members": len(own), "keys": len(keys), "campaign_members": len(members),

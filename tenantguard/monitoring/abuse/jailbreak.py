@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import normalize
 from tenantguard.monitoring.abuse.alerts import Alert
+from tenantguard.monitoring.abuse.detector import ScanContext
 from tenantguard.monitoring.abuse.request import Request
 
 FAMILIES = {
@@ -84,6 +87,14 @@ class JailbreakConfig:
 
 
 class JailbreakDetector:
+    kind = "jailbreak_sweep"
+    # A sweep the model mostly complied with is a regression of the champion: roll it back.
+    default_actions: ClassVar[Mapping[str, str]] = {"jailbreak_sweep": "alert", "jailbreak_sweep_succeeded": "rollback"}
+
+    @classmethod
+    def for_scan(cls, context: ScanContext) -> JailbreakDetector:
+        return cls()
+
     def __init__(self, config: JailbreakConfig = JailbreakConfig()) -> None:
         self.config = config
         self.actors: OrderedDict[str, deque] = OrderedDict()
@@ -123,6 +134,9 @@ class JailbreakDetector:
                 and (a.tenant_id, next(iter(a.stats["api_keys"]), None)) not in keyed]
         return sorted(out, key=lambda a: a.first_id)
 
+    def policy_key(self, alert: Alert) -> str:
+        return "jailbreak_sweep_succeeded" if alert.stats.get("succeeded") else alert.kind
+
     def _evaluate(self, name: str, window: deque) -> Alert | None:
         c = self.config
         fams = set().union(*(f for _, f, _ in window))
@@ -138,7 +152,7 @@ class JailbreakDetector:
                    f"({', '.join(sorted(fams))}); refusal rate {refusal:.0%} vs baseline {c.baseline_refusal_rate:.0%}"
                    f"{' - the sweep succeeded' if succeeded else ''}")
         ids = [r.id for r in reqs]
-        return Alert(kind="jailbreak_sweep", tenant_id=r0.tenant_id,
+        return Alert(kind=self.kind, tenant_id=r0.tenant_id,
                      api_key=r0.api_key if name.startswith("key:") else None, first_id=min(ids), last_id=max(ids),
                      score=float(score), threshold=1.0, summary=summary, group=name, member_ids=tuple(sorted(ids)),
                      evidence=tuple(mask(r.payload or r.prompt) for r in reqs[:3]),

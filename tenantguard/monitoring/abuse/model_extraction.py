@@ -24,8 +24,10 @@ from __future__ import annotations
 import re
 import warnings
 from collections import Counter, OrderedDict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import chain
+from typing import ClassVar
 
 import numpy as np
 from scipy import stats
@@ -34,6 +36,7 @@ from sklearn.utils import murmurhash3_32
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import words
 from tenantguard.monitoring.abuse.alerts import Alert
+from tenantguard.monitoring.abuse.detector import ScanContext
 from tenantguard.monitoring.abuse.request import Request
 
 _DIGITS = re.compile(r"\d+")
@@ -72,6 +75,13 @@ class _Actor:
 
 
 class ExtractionDetector:
+    kind = "model_extraction"
+    default_actions: ClassVar[Mapping[str, str]] = {"model_extraction": "kill_switch"}
+
+    @classmethod
+    def for_scan(cls, context: ScanContext) -> ExtractionDetector:
+        return cls()
+
     def __init__(self, config: ExtractionConfig = ExtractionConfig()) -> None:
         self.config = config
         self.actors: OrderedDict[str, _Actor] = OrderedDict()
@@ -129,6 +139,9 @@ class ExtractionDetector:
         keyed = {i for a in found if a.group.startswith("key:") for i in a.member_ids}
         return [a for a in found if a.group.startswith("key:")
                 or sum(i in keyed for i in a.member_ids) < 0.9 * len(a.member_ids)]
+
+    def policy_key(self, alert: Alert) -> str:
+        return alert.kind
 
     def _actor(self, name: str, r: Request) -> _Actor:
         a = self.actors.get(name)
@@ -191,7 +204,7 @@ class ExtractionDetector:
         who = f"key {a.api_key}" if a.api_key else "rotating keys sharing one template"
         summary = (f"{who}: {a.n} queries, PRADA W={w:.3f} (delta {c.delta}), extraction params {params_share:.0%}, "
                    f"top template {top_share:.0%}, {coverage:.2f} new words/query; signals {','.join(on)}")
-        return Alert(kind="model_extraction", tenant_id=a.tenant_id, api_key=a.api_key, first_id=a.ids[0],
+        return Alert(kind=self.kind, tenant_id=a.tenant_id, api_key=a.api_key, first_id=a.ids[0],
                      last_id=a.ids[-1], score=float(score), threshold=c.threshold, summary=summary, group=name,
                      member_ids=tuple(list(a.ids)[-200:]), evidence=tuple(mask(t) for t in list(a.texts)[-3:]),
                      stats={"queries": a.n, "shapiro_w": w, "params_share": params_share, "template_share": top_share,

@@ -9,10 +9,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from tenantguard.config import Settings
+from tenantguard.errors import TenantGuardError
 from tenantguard.monitoring.abuse.alerts import Alert, AlertStore
-from tenantguard.monitoring.abuse.policy import AbuseSettings, Action, action_for
+from tenantguard.monitoring.abuse.policy import AbuseSettings
 from tenantguard.monitoring.abuse.scanner import Scanner, ScanStats
 from tenantguard.monitoring.inference_log import InferenceLog
+from tenantguard.tenants import load_tenants
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +26,14 @@ class ScanResult:
     last_id: int  # the new cursor
     alerts: tuple[Alert, ...]  # findings that include a new row
     new_alerts: tuple[Alert, ...]  # of those, the ones the alerts table had not seen: act on these
-    actions: tuple[Action, ...]
     stats: ScanStats
 
 
-def scan_log(settings, *, after_id: int = 0, limit: int | None = None, abuse: AbuseSettings | None = None,
+def scan_log(settings: Settings, *, after_id: int = 0, limit: int | None = None, abuse: AbuseSettings | None = None,
              batch: int = 10_000) -> ScanResult:
-    """Scan rows with id > after_id (at most `limit`), record alerts, return what to act on."""
-    abuse = abuse or AbuseSettings.from_env()
+    """Scan rows with id > after_id (at most `limit`), record alerts, return what to act on. The detectors
+    and policy are `abuse`, else those `settings` register (`AbuseSettings.from_settings`)."""
+    abuse = abuse or AbuseSettings.from_settings(settings)
     source = InferenceLog(settings.inference_log_url)
     scanner = Scanner(abuse, system_prompts=_system_prompts(settings))
     for rows in source.iter_batches(max(0, after_id - abuse.lookback_rows), batch=batch):
@@ -49,17 +52,12 @@ def scan_log(settings, *, after_id: int = 0, limit: int | None = None, abuse: Ab
         cursor = rows[-1]["id"]
     alerts = tuple(a for a in scanner.alerts() if a.last_id > after_id)
     fresh = tuple(AlertStore(settings.inference_log_url).record(list(alerts)))
-    actions = tuple(action_for(a, abuse) for a in fresh)
     if scanner.stats.coercions:
         log.warning("abuse scan repaired fields on the way in: %s", scanner.stats.coercions)
-    return ScanResult(rows=scanner.rows - warm, last_id=cursor, alerts=alerts, new_alerts=fresh, actions=actions,
-                      stats=scanner.stats)
+    return ScanResult(rows=scanner.rows - warm, last_id=cursor, alerts=alerts, new_alerts=fresh, stats=scanner.stats)
 
 
-def _system_prompts(settings) -> dict[str, str]:
-    from tenantguard.errors import TenantGuardError
-    from tenantguard.tenants import load_tenants
-
+def _system_prompts(settings: Settings) -> dict[str, str]:
     try:
         return {t.id: t.system_prompt for t in load_tenants(settings.tenants_file)}
     except TenantGuardError:

@@ -1,4 +1,4 @@
-"""All abuse detectors over a stream of inference-log rows, in one process, with bounded state.
+"""The abuse detectors of `AbuseSettings.detectors` over a stream of inference-log rows, in one process.
 
 `Scanner.process(rows)` coerces rows (`request.to_request`), scores each prompt's segments for
 injection once (cached by segment text, so repeated system prompts and RAG documents cost nothing),
@@ -12,15 +12,13 @@ import gc
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 
+from tenantguard.errors import ConfigError
 from tenantguard.monitoring.abuse.alerts import Alert, dedup
-from tenantguard.monitoring.abuse.campaigns import CampaignDetector
+from tenantguard.monitoring.abuse.detector import Detector, ScanContext
 from tenantguard.monitoring.abuse.injection import InjectionScorer, default_scorer
-from tenantguard.monitoring.abuse.jailbreak import JailbreakConfig, JailbreakDetector
-from tenantguard.monitoring.abuse.model_extraction import ExtractionDetector
-from tenantguard.monitoring.abuse.policy import AbuseSettings, action_for
+from tenantguard.monitoring.abuse.policy import AbuseSettings
 from tenantguard.monitoring.abuse.request import Coercions, Request, to_request
 from tenantguard.monitoring.abuse.textfeatures import prepare, user_segments
-from tenantguard.monitoring.abuse.token_budget import BudgetConfig, BudgetDetector
 
 CACHE_MAX = 100_000  # segments remembered with their score and prepared text (~25 MB typical)
 CACHE_MAX_CHARS = 4_096
@@ -35,16 +33,14 @@ class ScanStats:
 
 class Scanner:
     def __init__(self, settings: AbuseSettings | None = None, *, scorer: InjectionScorer | None = None,
-                 system_prompts: Mapping[str, str] | None = None,
-                 jailbreak: JailbreakConfig = JailbreakConfig()) -> None:
+                 system_prompts: Mapping[str, str] | None = None) -> None:
         self.settings = settings or AbuseSettings()
         self.scorer = scorer or default_scorer()
         self.system_prompts = dict(system_prompts or {})
-        self.campaigns = CampaignDetector(self.scorer.threshold)
-        self.extraction = ExtractionDetector()
-        self.budget = BudgetDetector(BudgetConfig(daily_budget_usd=self.settings.daily_budget_usd,
-                                                  usd_per_1k_tokens=self.settings.usd_per_1k_tokens))
-        self.jailbreak = JailbreakDetector(jailbreak)
+        context = ScanContext(injection_threshold=self.scorer.threshold,
+                              daily_budget_usd=self.settings.daily_budget_usd,
+                              usd_per_1k_tokens=self.settings.usd_per_1k_tokens)
+        self.detectors: list[Detector] = [d.for_scan(context) for d in self.settings.detectors]
         self.notes = Coercions()
         self.rows = 0
         self.late = 0
@@ -79,15 +75,22 @@ class Scanner:
                 self.late += 1
             self.last_id = max(self.last_id, r.id)
         self._score(reqs)
-        for detector in (self.campaigns, self.extraction, self.budget, self.jailbreak):
+        for detector in self.detectors:
             detector.update(reqs)
         self.rows += len(reqs)
         return self.alerts()
 
     def alerts(self) -> list[Alert]:
-        found = (self.campaigns.alerts() + self.extraction.alerts() + self.budget.alerts()
-                 + self.jailbreak.alerts())
-        return [replace(a, action=action_for(a, self.settings).kind) for a in dedup(found)]
+        return dedup([replace(a, action=self._action(d, a)) for d in self.detectors for a in d.alerts()])
+
+    def _action(self, detector: Detector, alert: Alert) -> str:
+        key = detector.policy_key(alert)
+        if alert.kind != detector.kind or key not in detector.default_actions:
+            # Only a plug-in can get here: name it, since its alerts would be stored under a kind no one counts.
+            raise ConfigError(f"detector {type(detector).__module__}:{type(detector).__qualname__} emitted an alert of "
+                              f"kind {alert.kind!r} with policy key {key!r}; expected kind {detector.kind!r} and a key "
+                              f"of its default_actions {sorted(detector.default_actions)}")
+        return self.settings.policy[key]
 
     @property
     def stats(self) -> ScanStats:

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import normalize
 from tenantguard.monitoring.abuse.alerts import Alert
+from tenantguard.monitoring.abuse.detector import ScanContext
 from tenantguard.monitoring.abuse.request import Request
 
 _FORCING = re.compile(
@@ -78,6 +81,13 @@ class _Key:
 
 
 class BudgetDetector:
+    kind = "token_budget"
+    default_actions: ClassVar[Mapping[str, str]] = {"token_budget": "kill_switch"}
+
+    @classmethod
+    def for_scan(cls, context: ScanContext) -> BudgetDetector:
+        return cls(BudgetConfig(daily_budget_usd=context.daily_budget_usd, usd_per_1k_tokens=context.usd_per_1k_tokens))
+
     def __init__(self, config: BudgetConfig = BudgetConfig()) -> None:
         self.config = config
         self.tenants: dict[str, deque] = {}
@@ -120,6 +130,9 @@ class BudgetDetector:
     def alerts(self) -> list[Alert]:
         return list(self.found.values())
 
+    def policy_key(self, alert: Alert) -> str:
+        return alert.kind
+
     def _evaluate(self, k: tuple, state: _Key, med: float, mad: float) -> Alert | None:
         c = self.config
         ids, ts, total, completion, masks = zip(*state.window)
@@ -137,7 +150,7 @@ class BudgetDetector:
                    f"median completion {np.median(completion):.0f} tokens vs tenant median {med:.0f} (z={z:.1f}), "
                    f"{share:.0%} long-output prompts")
         evidence = [m for m in masks if m is not None][:3] or [_masked(t) for t in state.recent]
-        return Alert(kind="token_budget", tenant_id=k[0], api_key=state.api_key, first_id=min(ids), last_id=max(ids),
+        return Alert(kind=self.kind, tenant_id=k[0], api_key=state.api_key, first_id=min(ids), last_id=max(ids),
                      score=float(score), threshold=1.0, summary=summary, group=f"budget:{k[1]}",
                      member_ids=tuple(sorted(ids)), evidence=tuple(evidence),
                      stats={"usd_per_hour": rate, "projected_usd_per_day": projected,

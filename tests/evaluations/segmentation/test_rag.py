@@ -9,7 +9,8 @@ from tenantguard.demo.platform.retriever import DemoRetriever
 from tenantguard.demo.world import build_world
 from tenantguard.evaluations.segmentation.adapters import Guarded
 from tenantguard.evaluations.segmentation.evidence import ForeignData
-from tenantguard.evaluations.segmentation.rag import RagConfig, audit_rag
+from tenantguard.evaluations.segmentation.rag import audit_rag
+from tenantguard.evaluations.segmentation.rag_plan import RagConfig
 
 SECRET = b"rag-test-secret"
 

@@ -3,13 +3,12 @@ import collections
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from tenantguard.cli.main import cli
 from tenantguard.demo.traffic import generate_traffic
 from tenantguard.monitoring.abuse.injection import default_scorer
+from tenantguard.monitoring.abuse.policy import AbuseSettings
 from tenantguard.monitoring.abuse.scanner import Scanner
-from tenantguard.monitoring.inference_log import InferenceLog
+from tenantguard.monitoring.abuse.token_budget import BudgetDetector
 
 PROMPTS = {f"tenant-{i}": f"You are the support assistant of tenant {i}. Be concise." for i in range(4)}
 
@@ -107,42 +106,9 @@ def test_hostile_rows_are_handled_and_counted_not_skipped():
     assert stats.coercions["null_prompt"] == 1 and stats.coercions["bytes_prompt"] == 1
 
 
-def test_abuse_scan_cli_exit_codes(tg_home):
-    from tenantguard.tenants import Tenant, dump_tenants
-
-    tg_home.mkdir(parents=True)
-    dump_tenants([Tenant(t, t, "eu-west", ("support-assistant",), p) for t, p in PROMPTS.items()], tg_home / "tenants.yaml")
-    log = InferenceLog(f"sqlite:///{tg_home / 'inference.db'}")
-    traffic = generate_traffic(300, seed=3, campaigns=())
-    log.append(traffic.rows)
-    runner = CliRunner()
-    clean = runner.invoke(cli, ["abuse", "scan"])
-    assert clean.exit_code == 0, clean.output
-    assert "0 alert(s)" in clean.output
-    attack = generate_traffic(0, seed=4, campaigns=("token_budget",))
-    log.append(attack.rows)
-    found = runner.invoke(cli, ["abuse", "scan", "--since", "300", "--json"])
-    assert found.exit_code == 1, found.output
-    (alert,) = json.loads(found.output)
-    assert alert["kind"] == "token_budget" and alert["first_id"] > 300
-    assert runner.invoke(cli, ["abuse", "scan", "--since", "-1"]).exit_code == 2
-
-
-def test_abuse_alerts_and_ack_cli(tg_home):
-    from tenantguard.config import Settings
-    from tenantguard.monitoring.abuse.alerts import AlertStore
-
-    tg_home.mkdir(parents=True)
-    log = InferenceLog(Settings.from_env().inference_log_url)
-    log.append(generate_traffic(0, seed=4, campaigns=("token_budget",)).rows)
-    runner = CliRunner()
-    assert runner.invoke(cli, ["abuse", "scan"]).exit_code == 1
-    listed = runner.invoke(cli, ["abuse", "alerts", "--open", "--json"])
-    assert listed.exit_code == 1, listed.output
-    (record,) = json.loads(listed.output)
-    acked = runner.invoke(cli, ["abuse", "ack", record["alert_id"], "--reason", "key revoked", "--actor", "alice"])
-    assert acked.exit_code == 0, acked.output
-    assert runner.invoke(cli, ["abuse", "alerts", "--open"]).exit_code == 0
-    assert AlertStore(Settings.from_env().inference_log_url).list()[0]["acknowledged"]["actor"] == "alice"
-    unknown = runner.invoke(cli, ["abuse", "ack", "nope", "--reason", "x"])
-    assert unknown.exit_code == 2 and "nope" in unknown.output
+def test_the_scanner_runs_exactly_the_detectors_of_its_settings(scanned):
+    traffic, _ = scanned
+    scanner = Scanner(AbuseSettings(detectors=(BudgetDetector,)), system_prompts=PROMPTS)
+    alerts = scanner.process(traffic.rows)
+    assert [d.kind for d in scanner.detectors] == ["token_budget"]
+    assert alerts and {a.kind for a in alerts} == {"token_budget"} and {a.action for a in alerts} == {"kill_switch"}

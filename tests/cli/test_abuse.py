@@ -1,0 +1,60 @@
+"""`tenantguard abuse scan|detectors|alerts|ack` through click's CliRunner: output and exit codes."""
+import json
+
+from tenantguard.config import Settings
+from tenantguard.demo.traffic import generate_traffic
+from tenantguard.monitoring.abuse.alerts import AlertStore
+from tenantguard.monitoring.inference_log import InferenceLog
+from tenantguard.tenants import Tenant, dump_tenants
+
+from .helpers import assert_bad_input, run
+
+PROMPTS = {f"tenant-{i}": f"You are the support assistant of tenant {i}. Be concise." for i in range(4)}
+
+
+def test_abuse_scan_cli_exit_codes(tg_home):
+    tg_home.mkdir(parents=True)
+    dump_tenants([Tenant(t, t, "eu-west", ("support-assistant",), p) for t, p in PROMPTS.items()],
+                 tg_home / "tenants.yaml")
+    log = InferenceLog(f"sqlite:///{tg_home / 'inference.db'}")
+    log.append(generate_traffic(300, seed=3, campaigns=()).rows)
+    clean = run("abuse", "scan")
+    assert clean.exit_code == 0, clean.output
+    assert "0 alert(s)" in clean.output
+    log.append(generate_traffic(0, seed=4, campaigns=("token_budget",)).rows)
+    found = run("abuse", "scan", "--since", "300", "--json")
+    assert found.exit_code == 1, found.output
+    (alert,) = json.loads(found.output)
+    assert alert["kind"] == "token_budget" and alert["first_id"] > 300
+    assert run("abuse", "scan", "--since", "-1").exit_code == 2
+
+
+def test_abuse_alerts_and_ack_cli(tg_home):
+    tg_home.mkdir(parents=True)
+    log = InferenceLog(Settings.from_env().inference_log_url)
+    log.append(generate_traffic(0, seed=4, campaigns=("token_budget",)).rows)
+    assert run("abuse", "scan").exit_code == 1
+    listed = run("abuse", "alerts", "--open", "--json")
+    assert listed.exit_code == 1, listed.output
+    (record,) = json.loads(listed.output)
+    acked = run("abuse", "ack", record["alert_id"], "--reason", "key revoked", "--actor", "alice")
+    assert acked.exit_code == 0, acked.output
+    assert run("abuse", "alerts", "--open").exit_code == 0
+    assert AlertStore(Settings.from_env().inference_log_url).list()[0]["acknowledged"]["actor"] == "alice"
+    assert_bad_input(run("abuse", "ack", "nope", "--reason", "x"), "'nope'")
+
+
+def test_abuse_detectors_lists_the_builtins_with_their_policy(tg_home, monkeypatch):
+    monkeypatch.setenv("TENANTGUARD_ABUSE_POLICY", "jailbreak_sweep_succeeded=kill_switch")
+    result = run("abuse", "detectors")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line.split()[0] for line in lines] == ["injection_campaign", "model_extraction", "token_budget",
+                                                   "jailbreak_sweep"]
+    assert "jailbreak_sweep=alert jailbreak_sweep_succeeded=kill_switch" in lines[-1]
+    assert lines[-1].endswith("tenantguard.monitoring.abuse.jailbreak:JailbreakDetector")
+
+
+def test_abuse_detectors_refuses_a_bad_policy_with_exit_2(tg_home, monkeypatch):
+    monkeypatch.setenv("TENANTGUARD_ABUSE_POLICY", "token_budget=ignore")
+    assert_bad_input(run("abuse", "detectors", "--json"), "TENANTGUARD_ABUSE_POLICY item 'token_budget=ignore'")

@@ -1,0 +1,12 @@
+"""`tenantguard demo` writes its world only into a home without tenants.yaml; the whole run is in
+tests/demo/test_demo_cli.py (slow)."""
+from .helpers import assert_bad_input, run
+
+
+def test_demo_never_overwrites_a_tenants_yaml_and_a_broken_one_exits_2(tg_home):
+    tg_home.mkdir(parents=True)
+    broken = "tenants:\n  - id: Acme\n"
+    (tg_home / "tenants.yaml").write_text(broken)
+    assert_bad_input(run("demo", "--tenants", "2"), str(tg_home / "tenants.yaml"), "'Acme'")
+    assert (tg_home / "tenants.yaml").read_text() == broken
+    assert not (tg_home / "datasets").exists()

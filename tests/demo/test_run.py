@@ -1,0 +1,62 @@
+"""The demo's world writer (once, in the contract layout) and its summary table."""
+import pytest
+
+from tenantguard.config import Settings
+from tenantguard.demo.run import DATASET_VERSION, format_table, summary_rows, write_world
+from tenantguard.demo.world import build_world
+from tenantguard.home.corpora import read_base_corpus
+from tenantguard.home.datasets import newest_versions, raw_records
+from tenantguard.tenants import load_tenants
+
+
+def _snapshot(home):
+    return {p.relative_to(home): (p.read_bytes(), p.stat().st_mtime_ns) for p in home.rglob("*") if p.is_file()}
+
+
+def test_the_world_is_written_in_the_contract_layout(tg_home):
+    settings = Settings.from_env()
+    assert write_world(settings, n_tenants=3, seed=5) is True
+    world = build_world(3, seed=5)
+    assert load_tenants(settings.tenants_file) == world.tenants
+    ids = [t.id for t in world.tenants]
+    assert newest_versions(settings, ids) == {tid: f"{DATASET_VERSION}.jsonl" for tid in ids}
+    assert sorted(p.name for p in settings.datasets_root.iterdir()) == sorted(ids)
+    assert all(raw_records(settings, tid) == world.datasets[tid] for tid in ids)
+    assert read_base_corpus(settings) == world.base_corpus
+
+
+def test_writing_the_world_again_changes_nothing_even_with_other_arguments(tg_home):
+    settings = Settings.from_env()
+    write_world(settings, n_tenants=3, seed=5)
+    before = _snapshot(tg_home)
+    assert write_world(settings, n_tenants=3, seed=5) is False
+    assert write_world(settings, n_tenants=4, seed=6) is False
+    assert _snapshot(tg_home) == before
+
+
+@pytest.mark.slow  # a Great Expectations suite and a fresh MLflow store
+def test_summary_rows_show_a_dash_for_what_is_not_there_yet(tg_home):
+    from tenantguard.home.prepare import prepare_dataset
+
+    settings = Settings.from_env({"TENANTGUARD_HOME": str(tg_home), "TENANTGUARD_SECRET": "run-test"})
+    write_world(settings, n_tenants=2, seed=5)
+    first, second = load_tenants(settings.tenants_file)
+    prepared = prepare_dataset(settings, first)
+    rows = summary_rows(settings, [first, second])
+    assert [r["tenant"] for r in rows] == [first.id, second.id]
+    assert rows[0] | {"digest": "?"} == {
+        "tenant": first.id, "dataset": DATASET_VERSION, "digest": "?", "kept": prepared.kept, "quarantined": 0,
+        "model": f"support-assistant.{first.id}", "champion": "-", "candidate": "-", "status": "-",
+        "isolation": "-", "behavior": "-"}
+    assert rows[0]["digest"] == prepared.digest and prepared.kept == 300
+    assert (rows[1]["dataset"], rows[1]["digest"], rows[1]["kept"]) == ("-", "-", 0)
+
+
+def test_the_table_aligns_every_column_to_its_widest_cell():
+    rows = [{"tenant": "acme", "status": "promoted"}, {"tenant": "borealis-bank", "status": "-"}]
+    assert format_table(rows).splitlines() == [
+        "tenant         status  ",
+        "-------------  --------",
+        "acme           promoted",
+        "borealis-bank  -       "]
+    assert format_table([]) == "(no tenants)"

@@ -1,0 +1,127 @@
+"""Kill-switch responses against a real SQLite kill-switch store: one engagement per incident, a responder's
+release survives a replayed finding, and segmentation failures engage only the kinds whose policy says so."""
+import pytest
+
+from tenantguard.config import Settings
+from tenantguard.evaluations.segmentation.report import Finding, build
+from tenantguard.gates.respond import engage_abuse_switch, engage_leak_switch, engage_segmentation_switches
+from tenantguard.killswitch.audit import AuditLog
+from tenantguard.killswitch.auth import Actor
+from tenantguard.killswitch.store import KillSwitchStore
+from tenantguard.monitoring.abuse.alerts import Alert
+from tenantguard.monitoring.production import ProductionFinding
+from tenantguard.tenants import Tenant
+
+FEATURE = "support-assistant"
+ACME = Tenant(id="acme", name="Acme", region="eu-west", features=(FEATURE, "search"), system_prompt="hi")
+SCOPE = {"feature": FEATURE, "tenant": "acme"}
+RESPONDER = Actor.system("responder-test")
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings.from_env({"TENANTGUARD_HOME": str(tmp_path / "home")})
+
+
+def leak(first_id: int = 41) -> ProductionFinding:
+    return ProductionFinding("cross_tenant_leak", "acme", FEATURE, "3", first_id, first_id,
+                             f"completion {first_id} served to acme contains data of borealis")
+
+
+def alert(group: str = "sig-1") -> Alert:
+    return Alert(kind="injection_campaign", tenant_id="acme", api_key="key-7", first_id=10, last_id=20, score=0.9,
+                 threshold=0.5, summary="12 injection attempts", group=group, feature=FEATURE)
+
+
+def engages(settings) -> list:
+    return list(AuditLog(settings.killswitch_url).entries(action="engage"))
+
+
+def test_a_leak_engages_the_tenants_feature_switch_once_with_the_previous_version_fallback(settings):
+    first = engage_leak_switch(settings, leak())
+    switch = KillSwitchStore(settings.killswitch_url).get(SCOPE)
+    assert switch.engaged and switch.id == first.switch_id and switch.fallback.mode == "previous_version"
+    assert switch.incident_id == "leak:acme:support-assistant:41" and "data of borealis" in switch.reason
+    again = engage_leak_switch(settings, leak())
+    assert again.switch_id == first.switch_id and "already engaged for this finding" in again.note
+    (entry,) = engages(settings)
+    assert entry.actor == "system:production_watch" and entry.incident_id == "leak:acme:support-assistant:41"
+
+
+def test_a_released_leak_switch_is_not_re_engaged_by_the_replayed_finding_but_by_a_new_one(settings):
+    engage_leak_switch(settings, leak())
+    store = KillSwitchStore(settings.killswitch_url)
+    store.release(SCOPE, actor=RESPONDER, reason="false positive, checked")
+    assert "already released" in engage_leak_switch(settings, leak()).note
+    assert not store.get(SCOPE).engaged
+    engage_leak_switch(settings, leak(first_id=99))
+    assert store.get(SCOPE).engaged and len(engages(settings)) == 2
+
+
+def test_an_abuse_alert_engages_once_per_alert_and_says_what_happened(settings):
+    note = engage_abuse_switch(settings, alert())
+    switch = KillSwitchStore(settings.killswitch_url).get(SCOPE)
+    assert switch.engaged and switch.fallback.mode == "disable" and note == f"switch {switch.id} engaged"
+    assert switch.incident_id == f"abuse:{alert().alert_id}"
+    assert switch.reason == f"injection_campaign on key key-7: 12 injection attempts (alert {alert().alert_id})"
+    assert "already engaged" in engage_abuse_switch(settings, alert())
+    (entry,) = engages(settings)
+    assert entry.actor == "system:abuse_watch"
+
+
+def test_a_released_abuse_switch_stays_released_when_the_alert_is_raised_again(settings):
+    engage_abuse_switch(settings, alert())
+    store = KillSwitchStore(settings.killswitch_url)
+    store.release(SCOPE, actor=RESPONDER, reason="key revoked instead")
+    assert "already released" in engage_abuse_switch(settings, alert())
+    assert not store.get(SCOPE).engaged
+    engage_abuse_switch(settings, alert(group="sig-2"))  # another finding
+    assert store.get(SCOPE).engaged
+
+
+def report(kind: str, verdict: str):
+    findings = [Finding("foreign_content", "acme", "borealis", "query q1", "bo…nk (len 40)")] if verdict == "failed" else []
+    errors = ["adapter timed out"] if verdict == "error" else []
+    return build(kind, adapters=("retriever=pkg:make",), requesters=("acme",), findings=findings, errors=errors)
+
+
+def test_segmentation_failures_engage_every_feature_only_for_kill_switch_kinds(settings):
+    reports = [report("rag_boundary", "failed"), report("memory_isolation", "failed"),
+               report("tool_scope", "passed"), report("context_contamination", "error")]
+    policy = {"rag_boundary": "kill_switch", "memory_isolation": "alert", "tool_scope": "kill_switch",
+              "context_contamination": "kill_switch"}
+    actions = engage_segmentation_switches(settings, ACME, reports, policy, run_id="run-5")
+    assert len(actions) == 2 and all(a.endswith("engaged (rag_boundary)") for a in actions)
+    store = KillSwitchStore(settings.killswitch_url)
+    assert {(s.scope.feature, s.scope.tenant) for s in store.list()} == {(FEATURE, "acme"), ("search", "acme")}
+    assert all(s.fallback.mode == "disable" and "data of borealis" in s.reason for s in store.list())
+    assert {(e.actor, e.run_id) for e in engages(settings)} == {("system:segmentation", "run-5")}
+    # a rerun of the same audit result engages nothing more
+    again = engage_segmentation_switches(settings, ACME, reports, policy, run_id="run-5")
+    assert all("already engaged" in a for a in again) and len(engages(settings)) == 2
+
+
+def test_no_failure_or_no_kill_switch_policy_engages_nothing(settings):
+    assert engage_segmentation_switches(settings, ACME, [report("rag_boundary", "passed")],
+                                        {"rag_boundary": "kill_switch"}, run_id="run-1") == []
+    assert engage_segmentation_switches(settings, ACME, [report("rag_boundary", "failed")], {}, run_id="run-1") == []
+    assert not (settings.home / "killswitch.db").exists()  # not even the store was opened
+
+
+def test_a_released_segmentation_switch_is_not_re_engaged_by_a_replay_of_the_same_run(settings):
+    reports, policy = [report("rag_boundary", "failed")], {"rag_boundary": "kill_switch"}
+    engage_segmentation_switches(settings, ACME, reports, policy, run_id="run-5")
+    store = KillSwitchStore(settings.killswitch_url)
+    store.release(SCOPE, actor=RESPONDER, reason="retriever fixed, verified")
+    engage_segmentation_switches(settings, ACME, reports, policy, run_id="run-5")
+    assert not store.get(SCOPE).engaged
+
+
+def test_a_later_runs_failure_engages_a_released_segmentation_switch_again(settings):
+    reports, policy = [report("rag_boundary", "failed")], {"rag_boundary": "kill_switch"}
+    engage_segmentation_switches(settings, ACME, reports, policy, run_id="run-5")
+    store = KillSwitchStore(settings.killswitch_url)
+    store.release(SCOPE, actor=RESPONDER, reason="retriever fixed, verified")
+    actions = engage_segmentation_switches(settings, ACME, reports, policy, run_id="run-6")
+    assert store.get(SCOPE).engaged and any(a.endswith("engaged (rag_boundary)") and "already" not in a
+                                            for a in actions)
