@@ -39,6 +39,7 @@ test-all: $(STAMP)
 # Dagster UI on the demo's instance; the MLflow UI on the same store: `make mlflow-ui`.
 ui: $(STAMP)
 	@echo "MLflow UI on the same store: make mlflow-ui  (then open http://127.0.0.1:5000)"
+	@mkdir -p "$$($(BIN)/tenantguard home --dagster)"
 	DAGSTER_HOME=$$($(BIN)/tenantguard home --dagster) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 mlflow-ui: $(STAMP)

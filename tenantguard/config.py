@@ -5,6 +5,7 @@ This module is the only code in tenantguard that reads or writes `os.environ` (t
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,8 +79,8 @@ class Settings:
         if env.get("TENANTGUARD_MAX_REJECTED_SHARE"):
             thresholds = Thresholds(max_rejected_share=_fraction(env, "TENANTGUARD_MAX_REJECTED_SHARE"))
         return cls(home=home, tenants_file=tenants, datasets_root=datasets, mlflow_tracking_uri=uri,
-                   thresholds=thresholds, killswitch_override=env.get("TENANTGUARD_KILLSWITCH_URL") or None,
-                   inference_log_override=env.get("TENANTGUARD_INFERENCE_LOG_URL") or None,
+                   thresholds=thresholds, killswitch_override=_sql_override(env, "TENANTGUARD_KILLSWITCH_URL"),
+                   inference_log_override=_sql_override(env, "TENANTGUARD_INFERENCE_LOG_URL"),
                    secret_override=env.get("TENANTGUARD_SECRET") or None,
                    tuner=env.get("TENANTGUARD_TUNER", "").strip() or "ngram",
                    detectors=_refs(env, "TENANTGUARD_DETECTORS"), audit_kinds=_refs(env, "TENANTGUARD_AUDIT_KINDS"),
@@ -175,6 +176,50 @@ def _fraction(env: Mapping[str, str], name: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name}={raw!r}: expected a number in [0, 1]")
     return value
+
+
+def _sql_override(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    return sql_url(raw, name) if raw else None
+
+
+# Drivers the URL's scheme asks for, and what to install for each (anything else: the module's own name).
+_DRIVER_PACKAGES = {"psycopg2": "pip install 'tenantguard[postgres]' (psycopg2-binary)",
+                    "psycopg": "pip install 'psycopg[binary]', or use postgresql+psycopg2://"}
+_EXAMPLE_URLS = "e.g. sqlite:////path/to.db or postgresql://user@host/db"
+
+
+def sql_url(url: str, what: str, error: type[Exception] = ConfigError) -> str:
+    """`url` as a SQLAlchemy URL whose database and driver load, or `error` naming `what` and the fix.
+
+    A bare `postgresql://` gets the PostgreSQL driver that is installed: SQLAlchemy 2.1 would insist on
+    psycopg 3, while the `postgres` extra installs psycopg2. Messages never show a password."""
+    import importlib.util
+
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        shown = re.sub(r":[^:/@]*@", ":***@", url)
+        raise error(f"{what} {shown!r} is not a SQLAlchemy URL ({_EXAMPLE_URLS})") from None
+    if parsed.drivername == "postgresql":
+        driver = "psycopg" if importlib.util.find_spec("psycopg") else "psycopg2"
+        parsed = parsed.set(drivername=f"postgresql+{driver}")
+        url = parsed.render_as_string(hide_password=False)
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        dialect = parsed.get_dialect()
+    except sa.exc.NoSuchModuleError:
+        raise error(f"{what} {shown!r} names no database SQLAlchemy knows ({parsed.drivername!r}); "
+                    f"{_EXAMPLE_URLS}") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        missing = exc.name or str(exc)
+        fix = _DRIVER_PACKAGES.get(missing, f"install the package that provides the module {missing!r}")
+        raise error(f"{what} {shown!r}: its driver is not installed (no module {missing!r}); {fix}") from None
+    return url
 
 
 def _refs(env: Mapping[str, str], name: str) -> tuple[str, ...]:

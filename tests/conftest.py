@@ -1,5 +1,6 @@
 import os
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -7,6 +8,17 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture(autouse=True)
+def no_store_in_the_working_directory():
+    """MLflow's default store is ./mlflow.db: a test that reaches MLflow without a tracking URI fails here."""
+    stray = Path.cwd() / "mlflow.db"
+    existed = stray.exists()
+    yield
+    if not existed and stray.exists():
+        stray.unlink()
+        pytest.fail("this test wrote ./mlflow.db: some code reached MLflow without the configured tracking URI")
 
 
 @pytest.fixture

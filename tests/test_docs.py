@@ -117,3 +117,13 @@ def test_a_missing_section_and_a_broken_link_are_reported(tmp_path):
     targets = links(page.read_text(encoding="utf-8"))
     assert targets == ["page.md#model-io", "other.md", "#nowhere"]
     assert [broken_link(page, t) is None for t in targets] == [True, False, False]
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "docs" / "extending").glob("*.md")), ids=lambda p: p.name)
+def test_a_worked_example_quoted_from_a_test_plugin_is_that_file(page):
+    """A page that says "This is `tests/plugins/X.py`" quotes the file whole in its next code block."""
+    text = page.read_text(encoding="utf-8")
+    for m in re.finditer(r"This is `(tests/plugins/\w+\.py)`", text):
+        start = text.index("```python\n", m.end()) + len("```python\n")
+        block = text[start:text.index("```", start)]
+        assert block == (ROOT / m.group(1)).read_text(encoding="utf-8"), f"{page.name} quotes {m.group(1)} out of date"

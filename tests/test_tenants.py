@@ -91,6 +91,25 @@ def test_duplicate_id_names_both_lines(tmp_path):
     assert "'id'" in msg
 
 
+def test_a_key_given_twice_in_a_tenant_names_the_key_and_both_lines(tmp_path):
+    # YAML itself keeps the last value: acme would silently become `other`.
+    msg = _error(tmp_path, GOOD.replace("    region: us-east\n", "    region: us-east\n    id: other\n"))
+    assert "line 10" in msg and "key 'id' appears twice" in msg and "first at line 7" in msg
+
+
+def test_a_top_level_key_given_twice_is_refused_too(tmp_path):
+    msg = _error(tmp_path, GOOD + "tenants: []\n")
+    assert "line 12" in msg and "key 'tenants' appears twice" in msg and "first at line 1" in msg
+
+
+def test_a_file_that_is_not_utf8_names_the_line_and_the_fix(tmp_path):
+    path = tmp_path / "tenants.yaml"
+    path.write_bytes(GOOD.replace("Borealis Bank\n", "Bor\u00e9alis Bank\n").encode("latin-1"))
+    with pytest.raises(TenantsFileInvalid) as info:
+        load_tenants(path)
+    assert str(info.value) == f"{path} line 8: not UTF-8 (byte 0xe9); save the file as UTF-8"
+
+
 def test_unknown_key_names_its_line_and_the_allowed_keys(tmp_path):
     msg = _error(tmp_path, GOOD.replace("    region: us-east\n", "    region: us-east\n    tier: gold\n"))
     assert "line 10" in msg  # the `tier:` line itself

@@ -58,6 +58,7 @@ def _drift_check(batch: TenantBatch, previous, prepared) -> None:
     drifted = report.drifted_columns
     batch.check(prepared.tenant_id, "dataset_drift", report.status == "passed",
                 (f"drifted from {previous.version}: {', '.join(drifted)}" if drifted else report.reason)[:500],
-                metadata={"previous_version": previous.version, "drifted_columns": ", ".join(drifted) or "none",
-                          **report.metrics()}, severity=AssetCheckSeverity.WARN)
+                # the report's own `drifted_columns` is a count: the names shown here take its place
+                metadata={**report.metrics(), "previous_version": previous.version,
+                          "drifted_columns": ", ".join(drifted) or "none"}, severity=AssetCheckSeverity.WARN)
 

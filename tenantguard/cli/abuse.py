@@ -19,21 +19,27 @@ def abuse() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print alerts as a JSON list.")
 @handle_errors
 def abuse_scan(since: int, as_json: bool) -> None:
-    """Run every detector over the log; exit 0 no alerts, 1 alerts found, 2 bad input."""
+    """Run every detector over the log; exit 0 no open alerts, 1 open alerts found, 2 bad input.
+
+    An alert acknowledged up to its last row (`abuse ack`) is counted, not listed, and, as in `abuse alerts`,
+    does not make the exit code 1; `abuse alerts` lists it."""
     import json
 
     from tenantguard.monitoring.abuse.scan import scan_log
 
     s = settings()
     result = scan_log(s, after_id=since)
+    shown = result.open_alerts
     if as_json:
-        click.echo(json.dumps([a.to_dict() for a in result.alerts], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([a.to_dict() for a in shown], indent=2, ensure_ascii=False))
     else:
-        click.echo(f"scanned {result.rows} rows (ids {since + 1}..{result.last_id}); {len(result.alerts)} alert(s)")
-        for a in result.alerts:
+        acked = len(result.alerts) - len(shown)
+        click.echo(f"scanned {result.rows} rows (ids {since + 1}..{result.last_id}); {len(shown)} alert(s)"
+                   + (f", {acked} acknowledged not listed" if acked else ""))
+        for a in shown:
             click.echo(f"{a.kind:<18} tenant={a.tenant_id:<16} key={a.api_key or '-':<18} score={a.score:.3g} "
                        f"threshold={a.threshold:.3g} ids={a.first_id}..{a.last_id} action={a.action}  {a.summary}")
-    sys.exit(1 if result.alerts else 0)
+    sys.exit(1 if shown else 0)
 
 
 @abuse.command("detectors")

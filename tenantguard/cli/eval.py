@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from tenantguard.cli.common import handle_errors, load_model_arg, settings, use_store
+from tenantguard.cli.common import STORE_SCHEMES, handle_errors, load_model_arg, settings, use_store
 
 
 @click.group("eval")
@@ -91,10 +91,12 @@ def _base(s, base_uri: str | None, feature: str | None):
         return load_model_arg(s, base_uri, "--base-uri")
     if not feature:
         return None
-    try:
-        return load_model_arg(s, f"models:/{feature}.base@champion", "--base-uri")
-    except Exception:  # no registered base: the audit runs without reference calibration and says so
-        return None
+    from tenantguard.registry.tags import BASE_TENANT, model_name
+
+    name = model_name(feature, BASE_TENANT)
+    if use_store(s).alias_version(name, "champion") is None:
+        return None  # no registered base: the audit runs without reference calibration and says so
+    return load_model_arg(s, f"models:/{name}@champion", "--base-uri")
 
 
 def _print_table(report) -> None:
@@ -157,14 +159,16 @@ def behavior(tenant: str, model_uri: str, baseline_uri: str | None, as_json: boo
 
 def _local_file(s, uri: str) -> Path:
     from tenantguard.errors import ConfigError
+    from tenantguard.registry.client import cause
 
     if Path(uri).exists():
         return Path(uri)
-    use_store(s)
+    if uri.startswith(STORE_SCHEMES):
+        use_store(s)
     import mlflow.artifacts
 
     try:
         return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
     except Exception as exc:  # any failure to fetch is a bad --baseline-uri
-        raise ConfigError(f"--baseline-uri {uri}: cannot read the baseline profile ({type(exc).__name__}); "
+        raise ConfigError(f"--baseline-uri {uri}: cannot read the baseline profile ({cause(exc)}); "
                           f"pass a profile .json path or artifact URI, or a model URI") from None

@@ -7,11 +7,15 @@ from tenantguard.cli.common import handle_errors, settings
 
 
 @click.command()
-@click.option("--dagster", "what", flag_value="dagster", help="Print DAGSTER_HOME.")
-@click.option("--mlflow-uri", "what", flag_value="mlflow", help="Print the MLflow tracking URI.")
+@click.option("--dagster", is_flag=True, help="Print DAGSTER_HOME.")
+@click.option("--mlflow-uri", is_flag=True, help="Print the MLflow tracking URI.")
 @handle_errors
-def home(what: str | None) -> None:
-    """Print the tenantguard home (or one of its parts)."""
+def home(dagster: bool, mlflow_uri: bool) -> None:
+    """Print the tenantguard home (or one of its parts). Creates nothing: `tenantguard demo` or the first
+    command that writes there does."""
+    from tenantguard.errors import ConfigError
+
+    if dagster and mlflow_uri:
+        raise ConfigError("--dagster and --mlflow-uri exclude each other; pass one (or neither, for the home)")
     s = settings()
-    s.ensure_home()
-    click.echo({"dagster": str(s.dagster_home), "mlflow": s.mlflow_tracking_uri}.get(what or "", str(s.home)))
+    click.echo(str(s.dagster_home) if dagster else s.mlflow_tracking_uri if mlflow_uri else str(s.home))

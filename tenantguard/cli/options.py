@@ -1,4 +1,4 @@
-"""Options and helpers shared by the kill-switch and audit commands. Imports stay light (click only)."""
+"""Options and helpers shared by the kill-switch, audit and rollback commands. Imports stay light (click only)."""
 from __future__ import annotations
 
 import sys

@@ -17,6 +17,8 @@ class RollbackOutcome:
 
     def summary(self) -> str:
         m = self.move
+        if m.before == m.after:
+            return f"{m.name}: champion stays {m.before} ({m.note})"
         return f"{m.name}: champion {m.before} -> {m.after} ({m.note})"
 
 
@@ -32,7 +34,8 @@ def run_rollback(settings: Settings, *, tenant_id: str, reason: str, feature: st
     numbers = {}
     if preview and (only_if_champion is None or reg.alias_version(name, "champion") == str(only_if_champion)):
         current, to = rollback_target(reg, name, target=target)
-        numbers = preview_behavior(settings, tenant, name, {"current": current, "target": to})
+        if to != current:
+            numbers = preview_behavior(settings, tenant, name, {"current": current, "target": to})
     move = rollback(reg, name, reason, audit_to_log(settings, actor=actor), target=target, dry_run=dry_run,
                     run_id=run_id, only_if_champion=only_if_champion)
     return RollbackOutcome(move, numbers)

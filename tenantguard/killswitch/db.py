@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import NullPool
 
+from tenantguard.config import sql_url
 from tenantguard.errors import StoreUnavailable
 from tenantguard.killswitch import schema
 
@@ -30,11 +31,8 @@ def is_sqlite(engine: sa.Engine) -> bool:
 
 def make_engine(url: str, *, read_only: bool = False) -> sa.Engine:
     """An engine for `url`. `read_only` SQLite engines never create a missing file (clients use them)."""
-    try:
-        parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
-        raise StoreUnavailable(f"kill-switch URL {url!r} is not a SQLAlchemy URL "
-                               f"(e.g. sqlite:////path/ks.db or postgresql://user@host/db)") from None
+    url = sql_url(url, "kill-switch URL", StoreUnavailable)
+    parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4,
                                 connect_args={"connect_timeout": 3} if parsed.get_backend_name() == "postgresql" else {})

@@ -19,7 +19,8 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 
-from tenantguard.errors import InferenceLogInvalid
+from tenantguard.config import sql_url
+from tenantguard.errors import ConfigError, InferenceLogInvalid
 
 COLUMNS = ("id", "ts", "tenant_id", "feature", "region", "api_key", "session_id", "model_version",
            "prompt", "completion", "prompt_tokens", "completion_tokens", "latency_ms", "params")
@@ -47,12 +48,25 @@ inference_log_table = sa.Table(
 
 
 def make_engine(url: str) -> sa.Engine:
-    """An engine for `url`; creates the parent directory of a SQLite file."""
+    """An engine for `url`, connected once: a URL that does not load (unknown database, driver not installed)
+    or a database that does not answer fails here in one line (ConfigError). Creates a SQLite file's directory."""
+    url = sql_url(url, "inference-log URL")
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        return sa.create_engine(url, connect_args={"timeout": 30})
-    return sa.create_engine(url)
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+    else:
+        # A PostgreSQL server that is down fails in seconds, not at the OS's TCP timeout.
+        engine = sa.create_engine(url, connect_args={"connect_timeout": 3}
+                                  if parsed.get_backend_name() == "postgresql" else {})
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        raise ConfigError(f"inference-log database {parsed.render_as_string(hide_password=True)} is unreachable "
+                          f"({first}); start it or fix TENANTGUARD_INFERENCE_LOG_URL") from None
+    return engine
 
 
 class InferenceLog:

@@ -17,6 +17,6 @@ def segmentation_daily_schedule(context: ScheduleEvaluationContext):
     tenants = context.instance.get_dynamic_partitions(TENANTS_PARTITION_NAME)
     if not tenants:
         return SkipReason("No tenant partitions yet; tenant_sync_sensor adds them from tenants.yaml")
-    day = context.scheduled_execution_time.strftime("%Y-%m-%d") if context.scheduled_execution_time else "manual"
+    day = context.scheduled_execution_time.strftime("%Y-%m-%d")  # the daemon and the UI's test tick set it
     return [RunRequest(run_key=f"segmentation-{day}-{t}", partition_key=t,
                        tags={"tenantguard/trigger": "segmentation_daily_schedule"}) for t in sorted(tenants)]

@@ -5,6 +5,7 @@ Names of models, tags and aliases: registry.tags.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Iterable
 
@@ -13,7 +14,18 @@ from tenantguard.errors import MlflowUnavailable
 from tenantguard.registry.tags import TAG_FEATURE, TAG_TENANT
 
 log = logging.getLogger(__name__)
+_OS_ERROR = re.compile(r"\[Errno -?\d+\] ([^'\"()\[\]]+)")
 
+
+def cause(exc: BaseException, limit: int = 160) -> str:
+    """Why `exc` happened, in a few words: the OS error inside a failed connection (e.g. "Connection refused"),
+    else its first line, cut at a word boundary or not at all."""
+    text = str(exc).strip()
+    if found := _OS_ERROR.search(text):
+        return found.group(1).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    cut = first.rfind(" ", 0, limit)
+    return first if len(first) <= limit or cut <= 0 else first[:cut].rstrip(" ,;:(") + " ..."
 
 
 class Registry:
@@ -44,8 +56,7 @@ class Registry:
         try:
             self.client.search_experiments(max_results=1)
         except Exception as exc:  # MLflow raises many types for an unreachable store
-            first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            raise MlflowUnavailable(f"MLflow store {self.tracking_uri} is unreachable ({first}); start the "
+            raise MlflowUnavailable(f"MLflow store {self.tracking_uri} is unreachable ({cause(exc)}); start the "
                                     f"server or fix MLFLOW_TRACKING_URI") from None
 
     def experiment_id(self, name: str) -> str:
@@ -121,8 +132,7 @@ class Registry:
                 # A concurrent writer (a parallel step on a distributed executor) inserted the same key
                 # first; the second attempt is an update.
                 return self._write(what, fn, *args, _retry=False)
-            first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
-            raise MlflowUnavailable(f"MLflow store {self.tracking_uri} refused to {what} ({first}); "
+            raise MlflowUnavailable(f"MLflow store {self.tracking_uri} refused to {what} ({cause(exc)}); "
                                     f"nothing after it was written, rerun when the store accepts writes") from None
 
     def log_dataset_input(self, records: Iterable[dict], *, name: str, source: str, digest: str,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from tenantguard.errors import TenantGuardError
+from tenantguard.errors import ConfigError, TenantGuardError
 from tenantguard.registry import client as R
 from tenantguard.registry import tags as T
 
@@ -32,6 +32,12 @@ class NoRollbackTarget(TenantGuardError):
     """No earlier version passed its gates and was promoted."""
 
     exit_code = 1
+
+
+class RollbackTargetInvalid(NoRollbackTarget, ConfigError):
+    """The rollback target asked for does not exist or did not pass its gates: bad input, not a finding."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -98,10 +104,13 @@ def rollback_target(reg: R.Registry, name: str, *, target: str | None = None) ->
     if target is not None:
         mv = versions.get(str(target))
         if mv is None:
-            raise NoRollbackTarget(f"{name}: version {target} does not exist")
+            ids = sorted(versions, key=int)
+            known = ("..., " if len(ids) > 10 else "") + ", ".join(ids[-10:]) if ids else "none"
+            raise RollbackTargetInvalid(f"{name}: version {target} does not exist (versions: {known})")
         failures = gate_failures(mv.tags)
         if failures:
-            raise NoRollbackTarget(f"{name}/{target} did not pass its gates ({', '.join(failures)}); pick another")
+            raise RollbackTargetInvalid(f"{name}/{target} did not pass its gates ({', '.join(failures)}); "
+                                        f"pick another")
         return current, str(target)
     cur_at = versions[current].tags.get(T.TAG_PROMOTED_AT, "~") if current in versions else "~"
     eligible = [v for k, v in versions.items()
@@ -129,6 +138,8 @@ def rollback(reg: R.Registry, name: str, reason: str, audit: AuditFn, *, target:
         return AliasMove(name, current, current, False,
                          f"champion is v{current}, not v{only_if_champion}: nothing to roll back")
     current, to = rollback_target(reg, name, target=target)
+    if to == current:
+        return AliasMove(name, current, current, False, "already champion: nothing to do")
     if dry_run:
         return AliasMove(name, current, to, False, "dry run")
     # The intent goes first: a process killed after re-pointing leaves it 'pending' for the retry to finish.

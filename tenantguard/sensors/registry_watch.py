@@ -17,8 +17,10 @@ from tenantguard.registry import tags as T
 MAX_REQUESTS_PER_TICK = 200
 
 
-def new_external_versions(reg: R.Registry, cursor: dict) -> tuple[list, dict]:
-    """Versions with tenant/feature tags, no tenantguard status (not ours), created after the cursor."""
+def new_external_versions(reg: R.Registry, cursor: dict, *, limit: int | None = None) -> tuple[list, dict]:
+    """Up to `limit` versions with tenant/feature tags and no tenantguard status (not ours) created after the
+    cursor, and the cursor after them: the newest creation time passed and every version seen at it, so a
+    page boundary inside one timestamp neither repeats nor skips a version."""
     since, seen = int(cursor.get("ts", 0)), set(cursor.get("seen", []))
     found, token = [], None
     while True:
@@ -34,8 +36,11 @@ def new_external_versions(reg: R.Registry, cursor: dict) -> tuple[list, dict]:
         if ts < since or (ts == since and key in seen):
             continue
         tenant, feature = mv.tags.get(T.TAG_TENANT), mv.tags.get(T.TAG_FEATURE)
-        if tenant and feature and tenant != T.BASE_TENANT and mv.name == T.model_name(feature, tenant) \
-                and not mv.tags.get(T.TAG_STATUS):
+        external = bool(tenant and feature and tenant != T.BASE_TENANT and mv.name == T.model_name(feature, tenant)
+                        and not mv.tags.get(T.TAG_STATUS))
+        if external and limit is not None and len(fresh) >= limit:
+            break  # the next tick resumes here
+        if external:
             fresh.append(mv)
         if ts > since:
             since, seen = ts, set()
@@ -52,10 +57,10 @@ def registry_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantG
     except TenantGuardError as exc:
         return SkipReason(str(exc))
     cursor = json.loads(context.cursor) if context.cursor else {}
-    fresh, new_cursor = new_external_versions(reg, cursor)
+    fresh, new_cursor = new_external_versions(reg, cursor, limit=MAX_REQUESTS_PER_TICK)
     partitions = set(context.instance.get_dynamic_partitions(TENANTS_PARTITION_NAME))
     requests = []
-    for mv in fresh[:MAX_REQUESTS_PER_TICK]:
+    for mv in fresh:
         tenant, feature = mv.tags[T.TAG_TENANT], mv.tags[T.TAG_FEATURE]
         if tenant not in partitions:
             context.log.warning(f"{mv.name}/{mv.version}: tenant {tenant!r} is not a partition (not in tenants.yaml?)")
@@ -64,9 +69,6 @@ def registry_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantG
             run_key=f"{mv.name}/{mv.version}", partition_key=tenant,
             run_config=adopt_run_config(mv.version, feature),
             tags={"tenantguard/model": mv.name, "tenantguard/version": str(mv.version)}))
-    if len(fresh) > MAX_REQUESTS_PER_TICK:  # resume after the last requested version next tick
-        last = fresh[MAX_REQUESTS_PER_TICK - 1]
-        new_cursor = {"ts": int(last.creation_timestamp), "seen": [f"{last.name}/{last.version}"]}
     if not requests:
         return SensorResult(skip_reason=SkipReason(f"no new externally registered versions (cursor ts {new_cursor['ts']})"),
                             cursor=json.dumps(new_cursor))

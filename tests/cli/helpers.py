@@ -1,6 +1,8 @@
 """Running the `tenantguard` command in the CLI tests (helpers, not tests)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from tenantguard.cli.main import cli
@@ -23,8 +25,34 @@ def assert_bad_input(result, *needles: str) -> str:
     return lines[0]
 
 
+def assert_usage_error(result, *needles: str) -> str:
+    """Exit 2 with click's usage error: its last stderr line `Error: ...` names every needle; no traceback."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("Error: "), result.stderr
+    for n in needles:
+        assert n in line
+    return line
+
+
 def ks_store(home):
     """The kill-switch store under `home` (where the CLI writes without TENANTGUARD_KILLSWITCH_URL)."""
     from tenantguard.killswitch.store import KillSwitchStore
 
     return KillSwitchStore(f"sqlite:///{home / 'killswitch.db'}")
+
+
+def save_model(lm, path: Path) -> str:
+    """Save an n-gram model as an MLflow pyfunc directory (a local --model-uri); returns its path."""
+    import mlflow.pyfunc
+
+    from tenantguard.models import ngram_tuner
+    from tenantguard.models.pyfunc import signature
+
+    lm_file = path.parent / f"{path.name}.json.gz"
+    lm.save(lm_file)
+    code = Path(ngram_tuner.__file__).with_name("ngram_model_code.py")
+    mlflow.pyfunc.save_model(str(path), python_model=str(code), artifacts={"lm": str(lm_file)},
+                             pip_requirements=ngram_tuner.pip_requirements(), signature=signature())
+    return str(path)

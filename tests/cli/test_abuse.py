@@ -58,3 +58,18 @@ def test_abuse_detectors_lists_the_builtins_with_their_policy(tg_home, monkeypat
 def test_abuse_detectors_refuses_a_bad_policy_with_exit_2(tg_home, monkeypatch):
     monkeypatch.setenv("TENANTGUARD_ABUSE_POLICY", "token_budget=ignore")
     assert_bad_input(run("abuse", "detectors", "--json"), "TENANTGUARD_ABUSE_POLICY item 'token_budget=ignore'")
+
+
+def test_abuse_scan_neither_lists_nor_fails_on_acknowledged_alerts(tg_home):
+    tg_home.mkdir(parents=True)
+    InferenceLog(Settings.from_env().inference_log_url).append(
+        generate_traffic(0, seed=4, campaigns=("token_budget",)).rows)
+    (alert,) = json.loads(run("abuse", "scan", "--json").output)
+    assert run("abuse", "ack", alert["alert_id"], "--reason", "key revoked").exit_code == 0
+    again = run("abuse", "scan")  # the same rows, the same finding: acknowledged up to its last row
+    assert again.exit_code == 0, again.output
+    last = alert["last_id"]
+    assert again.stdout.splitlines() == [f"scanned {last} rows (ids 1..{last}); 0 alert(s), 1 acknowledged not listed"]
+    assert json.loads(run("abuse", "scan", "--json").output) == []
+    listed = run("abuse", "alerts")  # `abuse alerts` still shows it, as acknowledged
+    assert listed.exit_code == 0 and "acknowledged by cli" in listed.output

@@ -1,6 +1,8 @@
 """`tenantguard demo` writes its world only into a home without tenants.yaml; the whole run is in
 tests/demo/test_demo_cli.py (slow)."""
-from .helpers import assert_bad_input, run
+import pytest
+
+from .helpers import assert_bad_input, assert_usage_error, run
 
 
 def test_demo_never_overwrites_a_tenants_yaml_and_a_broken_one_exits_2(tg_home):
@@ -10,3 +12,9 @@ def test_demo_never_overwrites_a_tenants_yaml_and_a_broken_one_exits_2(tg_home):
     assert_bad_input(run("demo", "--tenants", "2"), str(tg_home / "tenants.yaml"), "'Acme'")
     assert (tg_home / "tenants.yaml").read_text() == broken
     assert not (tg_home / "datasets").exists()
+
+
+@pytest.mark.parametrize("n", ["0", "-3"])
+def test_a_tenant_count_below_one_exits_2_naming_the_flag_and_writes_nothing(tg_home, n):
+    assert_usage_error(run("demo", "--tenants", n), f"Invalid value for '--tenants': {n} is not in the range x>=1.")
+    assert not tg_home.exists()

@@ -1,27 +1,15 @@
 """`tenantguard eval isolation|behavior` on real MLflow pyfunc models saved from the n-gram tuner: output and
 exit codes (0 passed, 1 a leak or a behavior change, 2 bad input)."""
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from tenantguard.cli.eval import behavior, isolation
 from tenantguard.demo.safety import jailbreak_following_records
-from tenantguard.models.ngram_tuner import finetune, pip_requirements, train_base
+from tenantguard.models.ngram_tuner import finetune, train_base
 
-
-def save_model(lm, path: Path) -> str:
-    import mlflow.pyfunc
-
-    from tenantguard.models.pyfunc import signature
-
-    lm_file = path.parent / f"{path.name}.json.gz"
-    lm.save(lm_file)
-    code = Path(__import__("tenantguard.models.ngram_tuner", fromlist=["x"]).__file__).with_name("ngram_model_code.py")
-    mlflow.pyfunc.save_model(str(path), python_model=str(code), artifacts={"lm": str(lm_file)},
-                             pip_requirements=pip_requirements(), signature=signature())
-    return str(path)
+from .helpers import save_model
 
 
 @pytest.fixture

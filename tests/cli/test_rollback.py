@@ -1,5 +1,12 @@
-"""`tenantguard rollback` on a real SQLite MLflow registry and the real audit log: dry run, confirmation,
-the re-point, and one-line errors (2 bad input, 1 nothing safe to roll back to)."""
+"""`tenantguard rollback` on a real SQLite MLflow registry and the real audit log: dry run, confirmation (on a
+terminal; elsewhere --yes, as the kill-switch commands), the re-point, nothing to do, and one-line errors
+(2 bad input, 1 nothing safe to roll back to)."""
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
 import mlflow
 import pytest
 
@@ -11,9 +18,10 @@ from tenantguard.registry import tags as T
 from tenantguard.registry.promotion import audit_to_log, promote
 from tenantguard.tenants import Tenant, dump_tenants
 
-from .helpers import assert_bad_input, run
+from .helpers import assert_bad_input, assert_usage_error, run
 
 NAME = "support-assistant.acme"
+TENANTGUARD = Path(sys.executable).with_name("tenantguard")
 
 
 @pytest.fixture
@@ -42,16 +50,57 @@ def test_dry_run_names_the_move_and_changes_nothing(promoted):
     assert reg.alias_version(NAME, "champion") == "2"
 
 
-def test_answering_no_changes_nothing_and_yes_rolls_back_audited_as_the_cli(promoted):
+def test_without_a_terminal_it_insists_on_yes_and_yes_rolls_back_audited_as_the_cli(promoted):
     s, reg = promoted
-    refused = run("rollback", "--tenant", "acme", "--reason", "deviation", "--no-preview", input="n\n")
-    assert refused.exit_code == 1 and "Roll back acme's champion (deviation)?" in refused.output
+    assert_bad_input(run("rollback", "--tenant", "acme", "--reason", "deviation", "--no-preview"),
+                     "roll back acme's champion (deviation): pass --yes to confirm (no terminal to ask on)")
     assert reg.alias_version(NAME, "champion") == "2"
     done = run("rollback", "--tenant", "acme", "--reason", "deviation", "--no-preview", "--yes")
     assert done.exit_code == 0 and done.stdout.strip() == f"{NAME}: champion 2 -> 1 (rolled back)"
     assert reg.alias_version(NAME, "champion") == "1"
     entry = [e for e in AuditLog(s.killswitch_url).entries() if e.action == "rollback"][-1]
     assert (entry.actor, entry.reason) == ("cli", "deviation")
+
+
+@pytest.mark.slow
+def test_on_a_terminal_it_asks_and_answering_no_changes_nothing(promoted):
+    _, reg = promoted
+    master, slave = pty.openpty()  # a real terminal on stdin, as a responder at a shell has
+    proc = subprocess.Popen([str(TENANTGUARD), "rollback", "--tenant", "acme", "--reason", "deviation",
+                             "--no-preview"], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.close(slave)
+    os.write(master, b"n\n")
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+    assert proc.returncode == 1 and "roll back acme's champion (deviation). Continue? [y/N]" in out
+    assert err.strip() == "Aborted!"
+    assert reg.alias_version(NAME, "champion") == "2"
+
+
+@pytest.mark.parametrize("to", ["abc", "0"])
+def test_a_target_that_is_not_a_version_number_exits_2_naming_to(promoted, to):
+    assert_usage_error(run("rollback", "--tenant", "acme", "--reason", "x", "--to", to, "--yes"),
+                       "Invalid value for '--to'")
+
+
+def test_a_target_that_does_not_exist_exits_2_naming_to_and_the_versions(promoted):
+    _, reg = promoted
+    assert_bad_input(run("rollback", "--tenant", "acme", "--reason", "x", "--to", "99", "--yes", "--no-preview"),
+                     f"--to 99: {NAME}: version 99 does not exist (versions: 1, 2)")
+    assert reg.alias_version(NAME, "champion") == "2"
+
+
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_rolling_back_to_the_champion_itself_says_there_is_nothing_to_do(promoted, dry_run):
+    s, reg = promoted
+    result = run("rollback", "--tenant", "acme", "--reason", "x", "--to", "2", "--yes", *dry_run)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"{NAME}: champion stays 2 (already champion: nothing to do)"  # and no preview
+    assert reg.alias_version(NAME, "champion") == "2"
+    assert reg.client.get_model_version(NAME, "2").tags[T.TAG_STATUS] == "promoted"
+    assert [e for e in AuditLog(s.killswitch_url).entries() if e.action == "rollback"] == []
 
 
 def test_unknown_tenant_exits_2_and_no_target_left_exits_1_with_one_line(promoted):

@@ -33,3 +33,21 @@ def test_bad_tenants_yaml_exits_2_with_one_line_naming_file_and_line(small_world
 
 def test_missing_tenants_file_exits_2(tg_home):
     assert_bad_input(run("tenants", "list"), "tenants.yaml", "not found")
+
+
+def test_a_tenants_yaml_that_is_not_utf8_exits_2_naming_file_and_line(small_world):
+    settings, world = small_world
+    text = settings.tenants_file.read_text(encoding="utf-8")
+    settings.tenants_file.write_bytes(text.replace(f"name: {world.tenants[1].name}",
+                                                   f"name: {world.tenants[1].name} \u00e9").encode("latin-1"))
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if ln.strip() == f"name: {world.tenants[1].name}")
+    assert_bad_input(run("tenants", "list"), str(settings.tenants_file), f"line {line}:", "not UTF-8",
+                     "save the file as UTF-8")
+
+
+def test_a_tenant_key_given_twice_exits_2_naming_file_line_and_key(tg_home):
+    tg_home.mkdir(parents=True)
+    (tg_home / "tenants.yaml").write_text("tenants:\n  - id: acme\n    name: Acme\n    region: eu\n"
+                                          "    features: [support-assistant]\n    system_prompt: p\n    id: other\n")
+    assert_bad_input(run("tenants", "list"), str(tg_home / "tenants.yaml"), "line 7:", "key 'id' appears twice",
+                     "first at line 2")

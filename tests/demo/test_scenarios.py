@@ -84,7 +84,7 @@ def test_writing_the_retunes_again_touches_nothing(home):
 def test_every_retune_passes_dataset_validation_so_the_copy_is_silent(home):
     from tenantguard.evaluations.dataset_validation import validate_lines
 
-    settings, cast, written = home
+    settings, _, written = home
     for tid in written:
         lines = (settings.datasets_root / tid / f"{NEW_VERSION}.jsonl").read_text().splitlines()
         result = validate_lines(lines, tid, max_line_bytes=1_000_000, max_field_chars=20_000)

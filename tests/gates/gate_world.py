@@ -20,6 +20,7 @@ from tenantguard.models.adapter import load_tenant_model
 from tenantguard.models.ngram_tuner import finetune, log_ngram_model, train_base
 from tenantguard.registry import client as R
 from tenantguard.registry import tags as T
+from tenantguard.registry.promotion import audit_to_log, promote
 from tenantguard.tenants import load_tenants
 
 FEATURE = "support-assistant"
@@ -27,7 +28,7 @@ SECRET = "gate-world-secret"
 BASE = T.model_name(FEATURE, T.BASE_TENANT)
 
 
-def template(tmp_path_factory, label: str):
+def template_home(tmp_path_factory, label: str):
     """The template home (prepared data, base v1 champion); returns its path."""
     home = tmp_path_factory.mktemp(f"{label}-template") / "home"
     with pytest.MonkeyPatch.context() as mp:
@@ -87,4 +88,30 @@ class GateWorld:
 def copy(template_home, tmp_path, monkeypatch) -> GateWorld:
     dst = tmp_path / "home"
     shutil.copytree(template_home, dst)
-    return GateWorld(use_home(monkeypatch, dst, secret=SECRET))
+    world = GateWorld(use_home(monkeypatch, dst, secret=SECRET))
+    world.reg.check_reachable()  # points MLflow's global registry URI at the copy (`register` loads by URI)
+    return world
+
+
+def promote_twice(world: GateWorld) -> GateWorld:
+    """Tenant a's v1, then v2, each passing its gates and promoted: v2 is champion, v1 the rollback target."""
+    for records in (world.train(world.a), world.train(world.a)[5:]):
+        version = world.register(world.a, records, **{T.TAG_ISOLATION: "passed", T.TAG_BEHAVIOR: "passed"})
+        promote(world.reg, world.name(world.a), version, audit_to_log(world.settings, actor="test"))
+    return world
+
+
+def fixtures(label: str, *, prefix: str = ""):
+    """A test module's `<prefix>template` (built once per module) and `<prefix>world` (a fresh copy per test)
+    fixtures: `template, world = gate_world.fixtures("isolation")`."""
+
+    @pytest.fixture(scope="module", name=f"{prefix}template")
+    def template(tmp_path_factory):
+        return template_home(tmp_path_factory, label)
+
+    @pytest.fixture(name=f"{prefix}world")
+    def world(request, tmp_path, monkeypatch):
+        yield copy(request.getfixturevalue(f"{prefix}template"), tmp_path, monkeypatch)
+        mlflow.set_tracking_uri(None)
+
+    return template, world

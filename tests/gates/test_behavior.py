@@ -1,6 +1,5 @@
 """The behavior gate on a small world with a real SQLite MLflow store: a first candidate creates the baseline,
 later ones are compared with the champion's stored profile (recomputed when missing), a failure is rejected."""
-import mlflow
 import pytest
 
 from tenantguard.demo.safety import jailbreak_following_records
@@ -15,15 +14,7 @@ from .gate_world import FEATURE
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return gate_world.template(tmp_path_factory, "behavior")
-
-
-@pytest.fixture
-def world(template, tmp_path, monkeypatch):
-    yield gate_world.copy(template, tmp_path, monkeypatch)
-    mlflow.set_tracking_uri(None)
+template, world = gate_world.fixtures("behavior")
 
 
 def evaluate(world, **kwargs):

@@ -3,7 +3,6 @@ the rejection and its audit entry, and the shared base's audit cached on the bas
 import json
 from pathlib import Path
 
-import mlflow
 import pytest
 
 from tenantguard.errors import TenantGuardError
@@ -20,15 +19,7 @@ from .gate_world import BASE, FEATURE
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return gate_world.template(tmp_path_factory, "isolation")
-
-
-@pytest.fixture
-def world(template, tmp_path, monkeypatch):
-    yield gate_world.copy(template, tmp_path, monkeypatch)
-    mlflow.set_tracking_uri(None)
+template, world = gate_world.fixtures("isolation")
 
 
 def test_a_clean_candidate_passes_and_the_evaluation_is_recorded_in_mlflow(world):

@@ -1,33 +1,23 @@
 """One rollback as the job and the CLI run it: the tenant looked up in tenants.yaml, its first feature by default,
 a behavior preview of both versions, the alias re-pointed and audited with the actor and run id."""
-import mlflow
 import pytest
 
 from tenantguard.config import Settings
 from tenantguard.errors import MlflowUnavailable, UnknownTenant
 from tenantguard.gates.rollback import run_rollback
-from tenantguard.registry import tags as T
-from tenantguard.registry.promotion import audit_to_log, promote
 
 from . import gate_world
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return gate_world.template(tmp_path_factory, "rollback")
+base_template, base_world = gate_world.fixtures("rollback", prefix="base_")
 
 
 @pytest.fixture
-def world(template, tmp_path, monkeypatch):
+def world(base_world):
     """Tenant a's v1 then v2 promoted; v2 is champion."""
-    w = gate_world.copy(template, tmp_path, monkeypatch)
-    for records in (w.train(w.a), w.train(w.a)[5:]):
-        version = w.register(w.a, records, **{T.TAG_ISOLATION: "passed", T.TAG_BEHAVIOR: "passed"})
-        promote(w.reg, w.name(w.a), version, audit_to_log(w.settings, actor="test"))
-    yield w
-    mlflow.set_tracking_uri(None)
+    return gate_world.promote_twice(base_world)
 
 
 def champion(world):

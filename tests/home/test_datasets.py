@@ -8,6 +8,8 @@ from tenantguard.errors import DatasetInvalid
 from tenantguard.evaluations.dataset_validation import NOT_UTF8
 from tenantguard.home.datasets import dataset_versions, newest_state, newest_versions, raw_records, read_lines
 
+from .dataset_files import write_version
+
 
 @pytest.fixture
 def settings(tmp_path):
@@ -19,17 +21,9 @@ def rec(i, tenant="acme", **over):
                        "completion": f"order {i} ships on Monday.", **over})
 
 
-def write(settings, tenant, version, lines):
-    d = settings.datasets_root / tenant
-    d.mkdir(parents=True, exist_ok=True)
-    path = d / f"{version}.jsonl"
-    path.write_bytes(b"\n".join(x if isinstance(x, bytes) else x.encode() for x in lines) + b"\n")
-    return path
-
-
 def test_versions_are_the_jsonl_files_oldest_first(settings):
     for v in ("v0010", "v0002", "v0009"):
-        write(settings, "acme", v, [rec(1)])
+        write_version(settings, "acme", v, [rec(1)])
     (settings.datasets_root / "acme" / "README.txt").write_text("notes")
     (settings.datasets_root / "acme" / "v9999.jsonl").mkdir()  # a directory is not a version
     assert [p.name for p in dataset_versions(settings, "acme")] == ["v0002.jsonl", "v0009.jsonl", "v0010.jsonl"]
@@ -45,9 +39,9 @@ def test_no_directory_and_no_files_are_invalid_naming_the_directory(settings):
 
 
 def test_newest_versions_lists_only_tenants_with_a_dataset(settings):
-    write(settings, "acme", "v0001", [rec(1)])
-    write(settings, "acme", "v0002", [rec(1)])
-    write(settings, "borealis", "v0007", [rec(1, "borealis")])
+    write_version(settings, "acme", "v0001", [rec(1)])
+    write_version(settings, "acme", "v0002", [rec(1)])
+    write_version(settings, "borealis", "v0007", [rec(1, "borealis")])
     (settings.datasets_root / "empty").mkdir()
     assert newest_versions(settings, ["acme", "borealis", "empty", "nobody"]) == {
         "acme": "v0002.jsonl", "borealis": "v0007.jsonl"}
@@ -55,12 +49,12 @@ def test_newest_versions_lists_only_tenants_with_a_dataset(settings):
 
 def test_newest_state_changes_with_a_new_version_or_a_grown_file_and_is_dash_without_data(settings):
     assert newest_state(settings, "acme") == "-"
-    path = write(settings, "acme", "v0001", [rec(1)])
+    path = write_version(settings, "acme", "v0001", [rec(1)])
     first = newest_state(settings, "acme")
     assert first != "-" and newest_state(settings, "acme") == first
-    write(settings, "acme", "v0001", [rec(1), rec(2)])
+    write_version(settings, "acme", "v0001", [rec(1), rec(2)])
     grown = newest_state(settings, "acme")
-    write(settings, "acme", "v0002", [rec(1), rec(2)])
+    write_version(settings, "acme", "v0002", [rec(1), rec(2)])
     newest = newest_state(settings, "acme")
     assert len({first, grown, newest}) == 3
     path.unlink()  # an older version going away does not change what the newest is
@@ -68,21 +62,21 @@ def test_newest_state_changes_with_a_new_version_or_a_grown_file_and_is_dash_wit
 
 
 def test_read_lines_drops_a_leading_byte_order_mark_only_on_the_first_line(settings):
-    path = write(settings, "acme", "v0001", [b"\xef\xbb\xbf" + rec(1).encode(), rec(2)])
+    path = write_version(settings, "acme", "v0001", [b"\xef\xbb\xbf" + rec(1).encode(), rec(2)])
     lines = read_lines(path)
     assert [json.loads(x)["record_id"] for x in lines] == ["acme-1", "acme-2"]
 
 
 def test_read_lines_keeps_a_non_utf8_line_marked_and_escaped_so_validation_rejects_it(settings):
-    path = write(settings, "acme", "v0001", [rec(1), b'{"prompt": "\xff\xfe"}', rec(3)])
+    path = write_version(settings, "acme", "v0001", [rec(1), b'{"prompt": "\xff\xfe"}', rec(3)])
     lines = read_lines(path)
     assert len(lines) == 3 and lines[1].startswith(NOT_UTF8) and "\\xff\\xfe" in lines[1]
     assert not lines[0].startswith(NOT_UTF8) and not lines[2].startswith(NOT_UTF8)
 
 
 def test_raw_records_are_the_newest_versions_well_formed_own_records_cleaned(settings):
-    write(settings, "acme", "v0001", [rec(i) for i in range(10)])
-    write(settings, "acme", "v0002", [
+    write_version(settings, "acme", "v0001", [rec(i) for i in range(10)])
+    write_version(settings, "acme", "v0002", [
         rec(1, prompt="ｗｈｅｒｅ\u200b is it?", extra="dropped"),  # normalized, extra keys dropped
         rec(2, tenant="borealis"),  # another tenant's record
         "{not json", "[1, 2]", json.dumps({"record_id": "acme-3", "tenant_id": "acme", "prompt": "p"}),

@@ -12,6 +12,8 @@ from tenantguard.home.prepare import prepare_dataset
 from tenantguard.home.prepared import load_prepared
 from tenantguard.tenants import Tenant, load_tenants
 
+from .dataset_files import write_version
+
 ACME = Tenant(id="acme", name="Acme", region="eu-west", features=("support-assistant",), system_prompt="hi")
 
 
@@ -31,11 +33,7 @@ def settings(tg_home, monkeypatch):
 
 
 def write(settings, version, lines, tenant="acme"):
-    d = settings.datasets_root / tenant
-    d.mkdir(parents=True, exist_ok=True)
-    path = d / f"{version}.jsonl"
-    path.write_bytes(b"\n".join(x if isinstance(x, bytes) else x.encode() for x in lines) + b"\n")
-    return path
+    return write_version(settings, tenant, version, lines)
 
 
 def test_the_newest_version_is_prepared_unless_a_source_is_given(settings):

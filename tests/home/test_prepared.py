@@ -4,8 +4,14 @@ import pytest
 
 from tenantguard.config import Settings
 from tenantguard.errors import DatasetInvalid
-from tenantguard.home.prepared import (PreparedData, current_digest, digest_of, load_prepared, prepared_version,
-                                       write_prepared)
+from tenantguard.home.prepared import (
+    PreparedData,
+    current_digest,
+    digest_of,
+    load_prepared,
+    prepared_version,
+    write_prepared,
+)
 
 TRAIN = [{"record_id": "acme-1", "tenant_id": "acme", "prompt": "où est ma commande ?", "completion": "demain."},
          {"record_id": "acme-2", "tenant_id": "acme", "prompt": "p2", "completion": "c2"}]

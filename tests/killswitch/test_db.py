@@ -1,4 +1,5 @@
 """Engines and the serialized write transaction, on a SQLite file and on a real PostgreSQL schema."""
+import importlib.util
 import sqlite3
 import threading
 import time
@@ -49,6 +50,19 @@ def test_an_in_memory_store_is_refused_because_clients_could_not_see_it(url):
 def test_a_malformed_url_is_named_with_examples():
     with pytest.raises(StoreUnavailable, match=r"kill-switch URL 'ks\.db' is not a SQLAlchemy URL \(e\.g\. sqlite:"):
         db.make_engine("ks.db")
+
+
+def test_an_unknown_database_is_named_with_examples():
+    with pytest.raises(StoreUnavailable, match=r"^kill-switch URL 'bogus://' names no database SQLAlchemy knows "
+                                               r"\('bogus'\); e\.g\. sqlite:"):
+        db.make_engine("bogus://")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("psycopg") is not None, reason="psycopg (3) is installed here")
+def test_a_plain_postgresql_url_gets_the_installed_psycopg2_and_a_missing_driver_names_its_package():
+    assert db.make_engine("postgresql://tg@127.0.0.1:1/ks").dialect.driver == "psycopg2"  # connects lazily
+    with pytest.raises(StoreUnavailable, match=r"driver is not installed \(no module 'psycopg'\); pip install"):
+        db.make_engine("postgresql+psycopg://tg:hunter2@127.0.0.1:1/ks")
 
 
 def test_ensure_schema_creates_the_singletons_once_and_is_safe_to_repeat(db_url):

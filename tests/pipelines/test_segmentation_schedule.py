@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 from dagster import DefaultScheduleStatus, build_schedule_context
+from job_selection import selected
 
 from tenantguard.evaluations.segmentation.kinds import BUILTIN
 from tenantguard.pipelines.segmentation_schedule import segmentation_daily_schedule
@@ -33,19 +34,12 @@ def test_each_request_is_keyed_by_day_and_tenant_and_tagged_with_the_schedule(in
     assert next_day.isdisjoint(r.run_key for r in requests) and len(next_day) == len(TENANTS)
 
 
-@pytest.mark.xfail(strict=True, reason="the schedule's 'manual' fallback is unreachable: Dagster's "
-                                       "context.scheduled_execution_time raises when no time is set, it never "
-                                       "returns None")
-def test_an_evaluation_without_a_scheduled_time_is_keyed_manual(instance):
-    assert [r.run_key for r in requests_at(instance, None)] == [f"segmentation-manual-{t}" for t in sorted(TENANTS)]
-
-
 def test_the_schedule_runs_segmentation_job_daily_in_utc_from_the_start():
     assert segmentation_daily_schedule.job_name == "segmentation_job"
     assert segmentation_daily_schedule.execution_timezone == "UTC"
     assert segmentation_daily_schedule.default_status == DefaultScheduleStatus.RUNNING
 
 
-def test_segmentation_job_runs_every_audit_kind_for_one_tenant_partition(selected):
+def test_segmentation_job_runs_every_audit_kind_for_one_tenant_partition():
     checks = {f"segmentation_report:{k.name}" for k in BUILTIN}
     assert selected("segmentation_job") == ({"segmentation_report"}, checks, "tenants")

@@ -12,19 +12,15 @@ from typing import ClassVar
 
 from tenantguard.evaluations.masking import mask
 from tenantguard.monitoring.abuse.alerts import Alert
-from tenantguard.monitoring.abuse.detector import ScanContext
+from tenantguard.monitoring.abuse.detector import DetectorBase
 from tenantguard.monitoring.abuse.request import Request
 
 MARKER = "zx-marker-7f3a"
 
 
-class MarkerDetector:
+class MarkerDetector(DetectorBase):
     kind = "marker_string"
     default_actions: ClassVar[Mapping[str, str]] = {"marker_string": "kill_switch"}
-
-    @classmethod
-    def for_scan(cls, context: ScanContext) -> MarkerDetector:
-        return cls()
 
     def __init__(self) -> None:
         self.hits: dict[tuple[str, str | None], deque[Request]] = {}
@@ -41,9 +37,6 @@ class MarkerDetector:
                       group=f"marker:{key}", member_ids=tuple(r.id for r in hits),
                       evidence=tuple(mask(r.prompt) for r in list(hits)[:3]), feature=hits[-1].feature)
                 for (tenant, key), hits in self.hits.items()]
-
-    def policy_key(self, alert: Alert) -> str:
-        return alert.kind
 
 
 def make_detector() -> type[MarkerDetector]:

@@ -79,3 +79,26 @@ def test_default_store_is_reachable_once_the_home_exists(tg_home):
     s.ensure_home()
     R.Registry(s.mlflow_tracking_uri, s.artifact_root).check_reachable()
     assert (s.home / "mlflow.db").exists()
+
+
+def test_an_unreachable_tracking_server_is_one_line_naming_the_uri_and_the_fix():
+    with pytest.raises(MlflowUnavailable) as info:
+        R.Registry("http://127.0.0.1:9").check_reachable()  # nothing listens on the discard port
+    assert str(info.value) == ("MLflow store http://127.0.0.1:9 is unreachable (Connection refused); start the server "
+                               "or fix MLFLOW_TRACKING_URI")
+
+
+def test_cause_names_the_os_error_inside_a_connection_failure():
+    exc = Exception("API request to http://h:9/api failed with exception HTTPConnectionPool(host='h', port=9): Max "
+                    "retries exceeded (Caused by NewConnectionError(\"...: [Errno -2] Name or service not known\"))")
+    assert R.cause(exc) == "Name or service not known"
+
+
+def test_cause_cuts_a_long_message_at_a_word_boundary_or_not_at_all():
+    words = Exception("alpha beta gamma delta " * 20)
+    cut = R.cause(words, limit=30)
+    assert cut == "alpha beta gamma delta alpha ..." and len(cut) <= 34
+    one_word = Exception("x" * 300)
+    assert R.cause(one_word, limit=30) == "x" * 300
+    assert R.cause(Exception("first line\nsecond line")) == "first line"
+    assert R.cause(KeyError()) == "KeyError"

@@ -110,9 +110,6 @@ def test_more_versions_than_a_tick_may_request_are_paged_over_ticks_each_request
     assert pages == [expected[:2], expected[2:4], expected[4:], []]
 
 
-@pytest.mark.xfail(strict=True, reason="registry_watch pages by (creation ts, last key): versions sharing the "
-                                       "boundary's timestamp are requested again, and more of them than a page "
-                                       "holds are never all requested")
 def test_versions_sharing_a_creation_time_are_each_requested_once_across_pages(world, monkeypatch):
     registry, instance = world
     monkeypatch.setattr(registry_watch, "MAX_REQUESTS_PER_TICK", 2)

@@ -31,7 +31,7 @@ class DemoRetriever:
         counts = self._hasher.transform([d["text"] for d in self._docs]) if self._docs else \
             sp.csr_matrix((0, 2 ** 18))
         self._tfidf = TfidfTransformer(sublinear_tf=True).fit(counts if self._docs else sp.csr_matrix((1, 2 ** 18)))
-        self._matrix = self._vectors(counts)
+        self._matrix = self._vectors(counts) if self._docs else sp.csr_matrix((0, 2 ** 18))  # sklearn refuses 0 rows
         self._where = {(d["tenant_id"], d["doc_id"]): i for i, d in enumerate(self._docs)}
         self._rows: dict[str, np.ndarray] | None = None
 

@@ -24,7 +24,7 @@ import numpy as np
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import normalize
 from tenantguard.monitoring.abuse.alerts import Alert
-from tenantguard.monitoring.abuse.detector import ScanContext
+from tenantguard.monitoring.abuse.detector import DetectorBase, ScanContext
 from tenantguard.monitoring.abuse.request import Request
 
 NUM_PERM = 64
@@ -41,7 +41,7 @@ class CampaignConfig:
     max_candidates: int = 50_000
 
 
-class CampaignDetector:
+class CampaignDetector(DetectorBase):
     kind = "injection_campaign"
     default_actions: ClassVar[Mapping[str, str]] = {"injection_campaign": "alert"}
 
@@ -100,9 +100,6 @@ class CampaignDetector:
                 continue
             out.extend(_per_tenant(members, score, self.threshold, self._signature(members)))
         return out
-
-    def policy_key(self, alert: Alert) -> str:
-        return alert.kind
 
     def _rebuild(self) -> None:
         """Drop evicted ids from the union-find map; survivors keep their clusters (rooted at the oldest)."""

@@ -48,3 +48,17 @@ class Detector(Protocol):
 
     def policy_key(self, alert: Alert) -> str:
         """The key of `default_actions` (and of TENANTGUARD_ABUSE_POLICY) that decides this alert's action."""
+
+
+class DetectorBase:
+    """The Detector defaults a detector may inherit: built without settings, every alert decided by its kind."""
+
+    kind: ClassVar[str]
+    default_actions: ClassVar[Mapping[str, str]]
+
+    @classmethod
+    def for_scan(cls, context: ScanContext):
+        return cls()
+
+    def policy_key(self, alert: Alert) -> str:
+        return alert.kind

@@ -19,7 +19,7 @@ from typing import ClassVar
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import normalize
 from tenantguard.monitoring.abuse.alerts import Alert
-from tenantguard.monitoring.abuse.detector import ScanContext
+from tenantguard.monitoring.abuse.detector import DetectorBase
 from tenantguard.monitoring.abuse.request import Request
 
 FAMILIES = {
@@ -73,8 +73,11 @@ def _possible(name: str, t: str) -> bool:
     return any(w in t for w in _NEEDS[name])
 
 
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'"})  # models often answer "I’m sorry"
+
+
 def refused(completion: str) -> bool:
-    return bool(_REFUSAL.search(normalize(completion[:400])))
+    return bool(_REFUSAL.search(normalize(completion[:400]).translate(_APOSTROPHES)))
 
 
 @dataclass(frozen=True)
@@ -86,14 +89,10 @@ class JailbreakConfig:
     max_actors: int = 20_000
 
 
-class JailbreakDetector:
+class JailbreakDetector(DetectorBase):
     kind = "jailbreak_sweep"
     # A sweep the model mostly complied with is a regression of the champion: roll it back.
     default_actions: ClassVar[Mapping[str, str]] = {"jailbreak_sweep": "alert", "jailbreak_sweep_succeeded": "rollback"}
-
-    @classmethod
-    def for_scan(cls, context: ScanContext) -> JailbreakDetector:
-        return cls()
 
     def __init__(self, config: JailbreakConfig = JailbreakConfig()) -> None:
         self.config = config
@@ -114,10 +113,12 @@ class JailbreakDetector:
                 if window is None:
                     window = self.actors[name] = deque(maxlen=100)
                     while len(self.actors) > self.config.max_actors:
-                        self.actors.popitem(last=False)
+                        self.actors.popitem(last=False)  # the least recently active actor
+                else:
+                    self.actors.move_to_end(name)
                 window.append((r, fams, refused(r.completion)))
                 touched.add(name)
-        for name in touched:
+        for name in touched & self.actors.keys():  # an actor evicted later in this batch has no state left
             alert = self._evaluate(name, self.actors[name])
             if alert is not None:
                 self.found[name] = alert

@@ -36,7 +36,7 @@ from sklearn.utils import murmurhash3_32
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import words
 from tenantguard.monitoring.abuse.alerts import Alert
-from tenantguard.monitoring.abuse.detector import ScanContext
+from tenantguard.monitoring.abuse.detector import DetectorBase
 from tenantguard.monitoring.abuse.request import Request
 
 _DIGITS = re.compile(r"\d+")
@@ -74,13 +74,9 @@ class _Actor:
     last_eval: int = 0
 
 
-class ExtractionDetector:
+class ExtractionDetector(DetectorBase):
     kind = "model_extraction"
     default_actions: ClassVar[Mapping[str, str]] = {"model_extraction": "kill_switch"}
-
-    @classmethod
-    def for_scan(cls, context: ScanContext) -> ExtractionDetector:
-        return cls()
 
     def __init__(self, config: ExtractionConfig = ExtractionConfig()) -> None:
         self.config = config
@@ -139,9 +135,6 @@ class ExtractionDetector:
         keyed = {i for a in found if a.group.startswith("key:") for i in a.member_ids}
         return [a for a in found if a.group.startswith("key:")
                 or sum(i in keyed for i in a.member_ids) < 0.9 * len(a.member_ids)]
-
-    def policy_key(self, alert: Alert) -> str:
-        return alert.kind
 
     def _actor(self, name: str, r: Request) -> _Actor:
         a = self.actors.get(name)

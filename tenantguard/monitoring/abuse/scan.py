@@ -27,6 +27,7 @@ class ScanResult:
     alerts: tuple[Alert, ...]  # findings that include a new row
     new_alerts: tuple[Alert, ...]  # of those, the ones the alerts table had not seen: act on these
     stats: ScanStats
+    open_alerts: tuple[Alert, ...] = ()  # of `alerts`, those no acknowledgement covers: what a responder must see
 
 
 def scan_log(settings: Settings, *, after_id: int = 0, limit: int | None = None, abuse: AbuseSettings | None = None,
@@ -51,10 +52,13 @@ def scan_log(settings: Settings, *, after_id: int = 0, limit: int | None = None,
         scanner.process(rows)
         cursor = rows[-1]["id"]
     alerts = tuple(a for a in scanner.alerts() if a.last_id > after_id)
-    fresh = tuple(AlertStore(settings.inference_log_url).record(list(alerts)))
+    store = AlertStore(settings.inference_log_url)
+    fresh = tuple(store.record(list(alerts)))
+    acked = {r["alert_id"] for r in store.list() if r["acknowledged"] is not None}
     if scanner.stats.coercions:
         log.warning("abuse scan repaired fields on the way in: %s", scanner.stats.coercions)
-    return ScanResult(rows=scanner.rows - warm, last_id=cursor, alerts=alerts, new_alerts=fresh, stats=scanner.stats)
+    return ScanResult(rows=scanner.rows - warm, last_id=cursor, alerts=alerts, new_alerts=fresh, stats=scanner.stats,
+                      open_alerts=tuple(a for a in alerts if a.alert_id not in acked))
 
 
 def _system_prompts(settings: Settings) -> dict[str, str]:

@@ -23,7 +23,7 @@ import numpy as np
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import normalize
 from tenantguard.monitoring.abuse.alerts import Alert
-from tenantguard.monitoring.abuse.detector import ScanContext
+from tenantguard.monitoring.abuse.detector import DetectorBase, ScanContext
 from tenantguard.monitoring.abuse.request import Request
 
 _FORCING = re.compile(
@@ -80,7 +80,7 @@ class _Key:
         self.api_key, self.feature = r.api_key, r.feature
 
 
-class BudgetDetector:
+class BudgetDetector(DetectorBase):
     kind = "token_budget"
     default_actions: ClassVar[Mapping[str, str]] = {"token_budget": "kill_switch"}
 
@@ -129,9 +129,6 @@ class BudgetDetector:
 
     def alerts(self) -> list[Alert]:
         return list(self.found.values())
-
-    def policy_key(self, alert: Alert) -> str:
-        return alert.kind
 
     def _evaluate(self, k: tuple, state: _Key, med: float, mad: float) -> Alert | None:
         c = self.config

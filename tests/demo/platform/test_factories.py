@@ -26,7 +26,7 @@ def test_each_factory_builds_the_variant_its_name_says(small_world):
 
 
 def test_documents_are_the_homes_and_reread_when_tenants_yaml_changes(small_world):
-    settings, world = small_world
+    settings, _ = small_world
     docs = factories.documents()
     assert docs == documents_from_home(settings.home) and factories.documents() is docs  # cached
     tenants = load_tenants(settings.tenants_file)

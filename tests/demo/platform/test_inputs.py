@@ -28,7 +28,7 @@ def test_the_index_attributes_records_and_system_prompts_to_their_tenant_but_not
 
 
 def test_world_inputs_carry_the_world_and_the_documents_hold_nothing_for_the_last_tenant(world):
-    rows = lambda tid: []  # noqa: E731
+    rows = lambda tid: []
     inputs, docs = world_inputs(world, b"inputs-secret", log_rows=rows)
     assert inputs.tenants == tuple(world.tenants) and inputs.secret == b"inputs-secret" and inputs.log_rows is rows
     assert inputs.texts(world.tenants[1].id) == record_texts(world, world.tenants[1].id)

@@ -18,7 +18,7 @@ def test_a_variant_file_names_its_factories_and_only_alerts(small_world, name):
 
 
 def test_served_requests_log_the_full_context_per_tenant_after_the_returned_cursor(small_world):
-    settings, world = small_world
+    settings, _ = small_world
     log = InferenceLog(settings.inference_log_url)
     assert serve_requests(settings, "make_prefilter_retriever", per_tenant=2) == 0
     cursor = serve_requests(settings, "make_prompt_filter_retriever", per_tenant=2)

@@ -43,7 +43,7 @@ def test_rates_outside_the_open_unit_interval_are_refused(call, message):
 
 
 def test_rng_for_is_a_function_of_the_seed_and_the_parts_only():
-    draw = lambda *args: rng_for(*args).integers(0, 2**32, size=4).tolist()  # noqa: E731
+    draw = lambda *args: rng_for(*args).integers(0, 2**32, size=4).tolist()
     first = draw(3, "rag", "acme")
     rng_for(3, "rag", "borealis").integers(0, 10, size=100)  # another requester drawn in between
     assert draw(3, "rag", "acme") == first

@@ -41,7 +41,8 @@ def test_the_stream_mixes_rag_context_the_batch_job_and_benign_traps():
         "batch job": np.mean([m.startswith("User: Summarize this ticket for the archive: ") for m in messages]),
         "traps": np.mean([bool(TRAP.search(m.rsplit("User: ", 1)[1])) for m in messages]),
     }
-    assert 0.15 < share["rag context"] < 0.35 and 0.05 < share["batch job"] < 0.25 and 0.01 < share["traps"] < 0.1, share
+    assert 0.15 < share["rag context"] < 0.35 and 0.05 < share["batch job"] < 0.25, share
+    assert 0.01 < share["traps"] < 0.1, share
 
 
 def test_rows_are_valid_inference_log_rows_with_the_batch_job_on_its_own_key():

@@ -32,7 +32,8 @@ LOW, HIGH = 1 / (1 + np.exp(4)), 1 / (1 + np.exp(-4))
 
 def test_the_full_model_sees_what_passes_the_gate_or_looks_obfuscated():
     scorer = constant(-4.0, 4.0)
-    texts = ["plain ascii text", "café au lait", "рlease", "token " + base64.b64encode(b"hello world, read me").decode()]
+    encoded = base64.b64encode(b"hello world, read me").decode()
+    texts = ["plain ascii text", "café au lait", "рlease", f"token {encoded}"]
     assert scorer.score(texts) == pytest.approx([LOW, HIGH, HIGH, HIGH])  # non-ASCII, mixed script, base64 runs
     assert dataclasses.replace(scorer, gate=0.0).score(texts) == pytest.approx([HIGH] * 4)
 
