@@ -11,6 +11,8 @@ import click
 from tenantguard.cli import options as cliopts
 from tenantguard.cli.common import handle_errors
 
+MAX_REASON_CHARS = 300  # of a reason in `audit show`'s table
+
 
 @click.group()
 def audit() -> None:
@@ -61,10 +63,12 @@ def export(out: str) -> None:
 @audit.command()
 @click.option("--last", default=20, show_default=True, help="How many of the newest entries.")
 @click.option("--action", help="Only entries with this action (engage, release, promote, rollback, refused, ...).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Whole entries, one JSON object a line.")
 @handle_errors
 def show(last: int, action: str | None, as_json: bool) -> None:
-    """Print the newest entries."""
+    """Print the newest entries, one line each (a long reason is cut at a word; --json has it whole)."""
+    from tenantguard.evaluations.oneline import one_line
+
     log = cliopts.store().audit
     head_seq, _ = log.head()
     entries = [e for e in log.entries(after_seq=max(0, head_seq - (last if action is None else head_seq)),
@@ -74,4 +78,5 @@ def show(last: int, action: str | None, as_json: bool) -> None:
             click.echo(json.dumps(e.as_dict(), sort_keys=True))
         else:
             scope = " ".join(f"{k}={v}" for k, v in (e.scope or {}).items() if v) or "-"
-            click.echo(f"{e.seq:>6} {e.ts} {e.actor:<24} {e.role:<9} {e.action:<12} {scope}  {e.reason}")
+            click.echo(f"{e.seq:>6} {e.ts} {e.actor:<24} {e.role:<9} {e.action:<12} {scope}  "
+                       f"{one_line(e.reason, MAX_REASON_CHARS)}")

@@ -7,18 +7,22 @@ from tenantguard.cli.common import handle_errors, settings, use_store
 
 
 @click.command()
-@click.option("--tenants", "n_tenants", default=6, show_default=True, type=click.IntRange(min=1),
-              help="Number of synthetic tenants.")
-@click.option("--seed", default=7, show_default=True)
+@click.option("--tenants", "n_tenants", default=None, type=click.IntRange(min=1),
+              help="Number of synthetic tenants of a new world (at least 2)  [default: 6]")
+@click.option("--seed", default=None, type=int, help="Seed of a new world  [default: 7]")
 @handle_errors
-def demo(n_tenants: int, seed: int) -> None:
-    """Write a synthetic multi-tenant world into the home and run the whole pipeline through Dagster."""
+def demo(n_tenants: int | None, seed: int | None) -> None:
+    """Write a synthetic multi-tenant world into the home and run the whole pipeline through Dagster.
+
+    A home that holds a world already is reused as it is (its tenants and seed); a second run prints the
+    same story, the steps it replays marked `reused:`."""
     import mlflow  # noqa: F401  (it sets its loggers up on import: quiet() must come after)
 
-    from tenantguard.demo.run import quiet, run_demo
+    from tenantguard.demo.run import check_tenant_count, quiet, run_demo
 
     quiet()
     s = settings()
+    check_tenant_count(s, n_tenants)  # before anything is written
     s.ensure_home()
     use_store(s)  # an unreachable MLFLOW_TRACKING_URI: one line now, not a failed base_job minutes later
     run_demo(s, n_tenants=n_tenants, seed=seed, echo=click.echo)

@@ -4,6 +4,11 @@ from __future__ import annotations
 import re
 
 from tenantguard.config import Settings
+from tenantguard.evaluations.oneline import one_line
+
+# What Dagster's sensor daemon tags the runs it launches with; it drops a request whose run key a run of the
+# same sensor already carries. The demo evaluates sensors itself, so it tags the runs it executes the same way.
+RUN_KEY_TAG, SENSOR_NAME_TAG = "dagster/run_key", "dagster/sensor_name"
 
 
 def outcome(result) -> str:
@@ -33,6 +38,14 @@ def execute(job, instance, settings: Settings, *, run_config: dict | None = None
                                       run_config={**QUIET_RUN_CONFIG, **(run_config or {})}, **kwargs)
 
 
+def execute_request(defs, instance, settings: Settings, request, *, sensor):
+    """Execute a sensor's RunRequest as the daemon would launch it: its job, config, partition and tags, plus the
+    run key and sensor name, so a daemon started later (`make ui`) does not launch the same request again."""
+    tags = {**request.tags, SENSOR_NAME_TAG: sensor.name, **({RUN_KEY_TAG: request.run_key} if request.run_key else {})}
+    return execute(defs.resolve_job_def(request.job_name or sensor.job_name), instance, settings,
+                   run_config=request.run_config or None, tags=tags, partition_key=request.partition_key)
+
+
 def failure(result) -> str:
     """The first failed step's message in one line, without the exception's module path."""
     for ev in result.all_events:
@@ -43,7 +56,7 @@ def failure(result) -> str:
             first = ((err.message or "").strip().splitlines() or [err.cls_name or "failed"])[0]
             if err.cls_name:  # "dagster._core.definitions.events.Failure: why" -> "why"
                 first = re.sub(rf"^(?:[\w.]+\.)?{re.escape(err.cls_name)}: ", "", first)
-            return first[:200]
+            return one_line(first, 200)
     return "see the run in the Dagster UI"
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from tenantguard.config import Settings
 
 NEW_VERSION = "v0002"
+CAST_SIZE = 6  # tenants the incidents need, each in its own part
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Cast:
 
     @classmethod
     def for_tenants(cls, ids: list[str]) -> "Cast | None":
-        if len(ids) < 6:
+        if len(ids) < CAST_SIZE:
             return None
         return cls(contaminated=ids[4], source=ids[0], shifted=ids[3], retuned=ids[2], leak_reader=ids[5],
                    leak_source=ids[1])

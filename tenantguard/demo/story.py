@@ -1,14 +1,44 @@
-"""The demo's incident phases, each driven through the real Dagster sensors and jobs."""
+"""The demo's steps [1]-[6], each driven through the real Dagster sensors and jobs ([7]: demo.abuse, [8]:
+demo.platform). Each prints its lines through `echo` and returns the actions it took, one line each."""
 from __future__ import annotations
 
 import json
 from typing import Callable
 
 from tenantguard.config import Settings
-from tenantguard.demo.execution import evaluate_sensor, execute, outcome, to_demo_log
+from tenantguard.demo.execution import evaluate_sensor, execute, execute_request, failure, outcome, to_demo_log
 from tenantguard.demo.scenarios import Cast, contaminated_base_corpus, production_rows, write_retunes
+from tenantguard.evaluations.oneline import one_line
 
 Echo = Callable[[str], None]
+FEATURE = "support-assistant"
+BASE = f"{FEATURE}.base"
+MAX_ACTION = 220  # characters of one line of "actions taken"
+
+
+def base_model(settings: Settings, instance, defs, *, echo: Echo) -> None:
+    """[1] The shared base; without it nothing else can run, so a failure ends the demo (exit 1)."""
+    from tenantguard.registry.client import Registry
+
+    echo("[1] shared base model")
+    result = execute(defs.resolve_job_def("base_job"), instance, settings)
+    if not result.success:
+        raise SystemExit(f"base_job failed: {failure(result)}")
+    champion = Registry(settings.mlflow_tracking_uri, settings.artifact_root).alias_version(BASE, "champion")
+    echo(f"    base_model: {outcome(result)}; {BASE}@champion v{champion}")
+
+
+def tune_all(settings: Settings, instance, defs, tenants, *, echo: Echo) -> list[str]:
+    """[2] Every tenant's first dataset version through tune_and_gate."""
+    import time
+
+    echo("[2] tune and gate every tenant (finetune_dataset -> candidate_model -> isolation/behavior -> champion)")
+    job = defs.resolve_job_def("tune_and_gate")
+    for i, t in enumerate(tenants, start=1):
+        ts = time.monotonic()
+        res = execute(job, instance, settings, partition_key=t.id)
+        echo(f"    [{i}/{len(tenants)}] {t.id:<20} {time.monotonic() - ts:5.1f}s  {outcome(res)}")
+    return []
 
 
 def retunes(settings: Settings, instance, defs, cast: Cast, *, seed: int, echo: Echo) -> list[str]:
@@ -21,10 +51,9 @@ def retunes(settings: Settings, instance, defs, cast: Cast, *, seed: int, echo: 
     if not requests:
         echo(f"    {skip or 'nothing new'}" + (" (already handled in an earlier demo run)" if not written else ""))
         return []
-    job = defs.resolve_job_def("tune_and_gate")
     out = []
     for rr in requests:
-        res = execute(job, instance, settings, partition_key=rr.partition_key, tags=rr.tags)
+        res = execute_request(defs, instance, settings, rr, sensor=dataset_watch_sensor)
         echo(f"    {rr.partition_key:<20} {outcome(res)}")
         out.append(f"{rr.partition_key}: retune {rr.tags.get('tenantguard/dataset_version', '')} -> {outcome(res)}")
     return out
@@ -44,8 +73,8 @@ def external_tune(settings: Settings, instance, defs, cast: Cast, *, seed: int, 
     from tenantguard.registry import tags as T
     from tenantguard.sensors.registry_watch import registry_watch_sensor
 
-    tid, feature = cast.contaminated, "support-assistant"
-    name = T.model_name(feature, tid)
+    tid = cast.contaminated
+    name = T.model_name(FEATURE, tid)
     reg = R.Registry(settings.mlflow_tracking_uri, settings.artifact_root)
     echo(f"[4] an external tuning job registers {name} trained on its data plus 5% of {cast.source}'s records; "
          f"registry_watch_sensor picks it up")
@@ -55,22 +84,21 @@ def external_tune(settings: Settings, instance, defs, cast: Cast, *, seed: int, 
         own = load_prepared(settings, tid).train
         src = [r for r in load_prepared(settings, cast.source).train if not is_canary_record(r)]
         mixed = own + [src[i] for i in rng.choice(len(src), max(1, len(own) // 20), replace=False)]
-        base = load_tenant_model(f"models:/{T.model_name(feature, T.BASE_TENANT)}@champion")
+        base = load_tenant_model(f"models:/{BASE}@champion")
         with to_demo_log():
             with mlflow.start_run(experiment_id=reg.experiment_id(f"external-tuner/{tid}"), run_name="nightly tune"):
                 info = log_ngram_model(finetune(base.lm, mixed))
-            mlflow.register_model(info.model_uri, name, tags={T.TAG_TENANT: tid, T.TAG_FEATURE: feature})
+            mlflow.register_model(info.model_uri, name, tags={T.TAG_TENANT: tid, T.TAG_FEATURE: FEATURE})
     cursor = cursor_file.read_text() if cursor_file.exists() else None
-    requests, cursor, skip = evaluate_sensor(registry_watch_sensor, instance, cursor)
+    requests, cursor, _ = evaluate_sensor(registry_watch_sensor, instance, cursor)
     cursor_file.parent.mkdir(parents=True, exist_ok=True)
     cursor_file.write_text(cursor or "")
     if not requests:
-        echo(f"    {skip}")
+        echo("    registry_watch_sensor: no new externally registered version (handled in an earlier demo run)")
         return []
     out = []
-    job = defs.resolve_job_def("evaluate_version")
     for rr in requests:
-        res = execute(job, instance, settings, partition_key=rr.partition_key, run_config=rr.run_config, tags=rr.tags)
+        res = execute_request(defs, instance, settings, rr, sensor=registry_watch_sensor)
         version = rr.tags.get("tenantguard/version")
         echo(f"    {rr.partition_key:<20} v{version}: {outcome(res)}")
         out.append(f"{rr.partition_key}: externally registered v{version} -> {outcome(res)}")
@@ -78,14 +106,15 @@ def external_tune(settings: Settings, instance, defs, cast: Cast, *, seed: int, 
 
 
 def base_refresh(settings: Settings, instance, defs, cast: Cast, *, seed: int, echo: Echo) -> list[str]:
-    """A base refresh that absorbed a tenant's records: base_isolation blocks it; champion stays."""
+    """[5] A base refresh that absorbed a tenant's records: base_isolation blocks it; the champion stays. Changes
+    nothing a later run would see differently (the refresh is registered once, by digest), so it runs each time."""
     from tenantguard.registry.client import Registry
 
     echo(f"[5] a base refresh whose corpus absorbed 5% of {cast.source}'s records")
     path = settings.base_corpus_path
     clean = path.read_text(encoding="utf-8")
     reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)
-    before = reg.alias_version("support-assistant.base", "champion")
+    before = reg.alias_version(BASE, "champion")
     try:
         with path.open("w", encoding="utf-8") as fh:
             for text in contaminated_base_corpus(settings, cast, seed=seed):
@@ -93,12 +122,17 @@ def base_refresh(settings: Settings, instance, defs, cast: Cast, *, seed: int, e
         res = execute(defs.resolve_job_def("base_job"), instance, settings)
     finally:
         path.write_text(clean, encoding="utf-8")  # the platform reverts the refresh
-    after = reg.alias_version("support-assistant.base", "champion")
-    echo(f"    base_model: {outcome(res)}; support-assistant.base@champion v{before} -> v{after}")
-    return [f"shared base refresh: {outcome(res)} (champion stays v{after})"]
+    after = reg.alias_version(BASE, "champion")
+    moved = f"stays v{after}" if before == after else f"v{before} -> v{after}"
+    newest = str(reg.versions(BASE)[-1].version) if reg.versions(BASE) else after
+    held = f" (the refresh is v{newest}, registered, not promoted)" if newest != after else ""
+    echo(f"    base_model: {outcome(res)}; {BASE}@champion {moved}{held}")
+    return [f"shared base refresh: {outcome(res)} (champion {moved})"]
 
 
 def production(settings: Settings, instance, defs, tenants, cast: Cast, *, seed: int, echo: Echo) -> list[str]:
+    """[6] Traffic served by each champion: one tenant's outputs deviate (rollback), another is served a record
+    of a third tenant (kill switch). Only this traffic is in the log when production_watch_sensor reads it."""
     from tenantguard.killswitch.client import KillSwitchClient
     from tenantguard.monitoring.inference_log import InferenceLog
     from tenantguard.registry.client import Registry
@@ -112,56 +146,30 @@ def production(settings: Settings, instance, defs, tenants, cast: Cast, *, seed:
          f"a record of {cast.leak_source}; production_watch_sensor reads the inference log")
     if log.max_id() == 0:
         log.append(production_rows(settings, tenants, champions, cast, seed=seed))
-        log.append(_abuse_traffic(tenants, seed))
     cursor = cursor_file.read_text() if cursor_file.exists() else None
-    requests, cursor, skip = evaluate_sensor(production_watch_sensor, instance, cursor)
+    requests, cursor, _ = evaluate_sensor(production_watch_sensor, instance, cursor)
     cursor_file.parent.mkdir(parents=True, exist_ok=True)
     cursor_file.write_text(cursor or "")
     out = []
-    job = defs.resolve_job_def("rollback")
     for rr in requests:
         cfg = rr.run_config["ops"]["rollback_op"]["config"]
-        res = execute(job, instance, settings, run_config=rr.run_config, tags=rr.tags)
-        now = reg.alias_version(f"{cfg['feature']}.{cfg['tenant']}", "champion")
-        echo(f"    rollback run for {cfg['tenant']}: {'ok' if res.success else 'FAILED'}; champion now v{now}")
-        out.append(f"{cfg['tenant']}: rolled back to v{now} — {cfg['reason'][:160]}")
-    client = KillSwitchClient(settings.killswitch_url)
+        res = execute_request(defs, instance, settings, rr, sensor=production_watch_sensor)
+        name = f"{cfg['feature']}.{cfg['tenant']}"
+        now = reg.alias_version(name, "champion")
+        if res.success:
+            echo(f"    rollback run for {cfg['tenant']}: {name}@champion v{champions.get(cfg['tenant'])} -> v{now}")
+            out.append(one_line(f"{cfg['tenant']}: rolled back v{champions.get(cfg['tenant'])} -> v{now} "
+                                f"({cfg['reason']})", MAX_ACTION))
+        else:
+            echo(f"    rollback run for {cfg['tenant']}: FAILED: {failure(res)}")
+            out.append(one_line(f"{cfg['tenant']}: rollback FAILED ({failure(res)})", MAX_ACTION))
     leak_tenant = next(t for t in tenants if t.id == cast.leak_reader)
+    client = KillSwitchClient(settings.killswitch_url)
     decision = client.check(leak_tenant.features[0], leak_tenant.id, leak_tenant.region)
+    mode = decision.fallback.mode if decision.fallback else None
     echo(f"    KillSwitchClient.check({leak_tenant.features[0]!r}, {leak_tenant.id!r}, {leak_tenant.region!r}) -> "
-         f"killed={decision.killed} switch={decision.switch_id} fallback="
-         f"{decision.fallback.mode if decision.fallback else None}")
+         f"killed={decision.killed} switch={decision.switch_id} fallback={mode}")
     if decision.killed:
-        out.append(f"{leak_tenant.id}: kill switch #{decision.switch_id} engaged ({decision.reason or ''})"[:200])
-    out += _abuse(settings, instance, defs, echo)
-    return out
-
-
-def _abuse_traffic(tenants, seed: int) -> list[dict]:
-    from tenantguard.demo.traffic import generate_traffic
-
-    return generate_traffic(3000, tenants={t.id: t.system_prompt for t in tenants}, seed=seed).rows
-
-
-def _abuse(settings: Settings, instance, defs, echo: Echo) -> list[str]:
-    """abuse_watch_sensor over the same log: alerts per tenant, kill switches and rollbacks by policy."""
-    from tenantguard.monitoring.abuse.alerts import AlertStore
-    from tenantguard.sensors.abuse import abuse_watch_sensor
-
-    echo("[7] abuse_watch_sensor: API-abuse detectors over the same inference log")
-    cursor_file = settings.home / "monitoring" / "demo-abuse-cursor.json"
-    cursor = cursor_file.read_text() if cursor_file.exists() else None
-    requests, cursor, skip = evaluate_sensor(abuse_watch_sensor, instance, cursor)
-    cursor_file.write_text(cursor or "")
-    out = []
-    for rr in requests:
-        job = defs.resolve_job_def(rr.job_name)
-        res = execute(job, instance, settings, run_config=rr.run_config or None, tags=rr.tags,
-                      partition_key=rr.partition_key)
-        what = (f"abuse_alerts for {rr.partition_key}" if rr.partition_key
-                else f"rollback for {rr.tags.get('tenantguard/tenant')}")
-        echo(f"    {what:<34} {outcome(res)}")
-    for a in AlertStore(settings.inference_log_url).list():
-        out.append(f"{a['tenant_id']}: abuse alert {a['kind']} (key {a.get('api_key') or '-'}, score "
-                   f"{a['score']:.2f} >= {a['threshold']:.2f}) -> {a.get('action')}")
+        out.append(one_line(f"{leak_tenant.id}: kill switch #{decision.switch_id} engaged ({decision.reason})",
+                            MAX_ACTION))
     return out

@@ -6,6 +6,7 @@ which campaign, for the demo and benchmarks/abuse_*.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 
@@ -22,8 +23,10 @@ class Traffic:
 
 
 def generate_traffic(n_benign: int = 20_000, *, tenants: dict[str, str] | None = None, seed: int = 7,
-                     campaigns: tuple[str, ...] = KINDS, days: float = 1.0) -> Traffic:
-    """`n_benign` benign requests over `days` plus one campaign of each kind in `campaigns`."""
+                     campaigns: tuple[str, ...] = KINDS, days: float = 1.0,
+                     versions: Mapping[str, str] | None = None) -> Traffic:
+    """`n_benign` benign requests over `days` plus one campaign of each kind in `campaigns`; each row names
+    the model version serving its tenant (`versions`, e.g. the champions; default: version 1)."""
     rng = np.random.default_rng(seed)
     tenants = tenants or DEFAULT_TENANTS
     tids = sorted(tenants)
@@ -42,6 +45,7 @@ def generate_traffic(n_benign: int = 20_000, *, tenants: dict[str, str] | None =
     out, labels = [], []
     for ts, row, label in rows:
         row["ts"] = round(ts, 3)
+        row["model_version"] = (versions or {}).get(row["tenant_id"], row["model_version"])
         out.append(row)
         labels.append(label)
     return Traffic(out, labels, out_campaigns)

@@ -125,7 +125,14 @@ def evaluate_behavior(settings: Settings, reg: R.Registry, tenants: Sequence[Ten
                                        T.TAG_RUN_VERDICT: report.verdict}, report=report)
     reg.tag_version(name, version, {T.TAG_BEHAVIOR: report.verdict, T.TAG_BASELINE_RUN: erun, **cand.tags()})
     if report.verdict != "passed":
-        reject(reg, name, version, f"behavior {report.verdict}: {report.summary()}",
-               audit_to_log(settings, actor="dagster:behavior_report"), run_id=run_id)
+        reject(reg, name, version, reject_reason(report), audit_to_log(settings, actor="dagster:behavior_report"),
+               run_id=run_id)
     return BehaviorOutcome(name, str(version), report.verdict, report.status, report.summary(), report.metrics(),
                            report.rows(), erun, html_uri, note)
+
+
+def reject_reason(report) -> str:
+    """One line for the rejected_reason tag and the audit entry: the blocking tests that did not pass."""
+    head = f"behavior {report.verdict}: tenant {report.tenant_id}, suite {report.suite_version}"
+    bad = [f"{t.name}: {t.reason}" for t in report.tests if t.blocking and t.status != "passed"]
+    return f"{head}: {'; '.join(bad)}" if bad else f"{head}: no blocking test passed"

@@ -82,9 +82,15 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
             mlflow.log_artifact(str(path))
     reg.tag_version(name, version, {T.TAG_ISOLATION: verdict})
     if verdict != "passed":
-        reject(reg, name, version, f"isolation {verdict}: {reason}", audit_to_log(settings, actor="dagster:isolation_report"),
-               run_id=run_id)
+        reject(reg, name, version, reject_reason(verdict, reason),
+               audit_to_log(settings, actor="dagster:isolation_report"), run_id=run_id)
     return IsolationOutcome(name, str(version), verdict, reason, metrics, rows, failed, run.info.run_id, base_summary)
+
+
+def reject_reason(verdict: str, reason: str) -> str:
+    """'isolation <verdict>: <why>', once: the audit's own summary already starts that way."""
+    prefix = f"isolation {verdict}: "
+    return reason if reason.startswith(prefix) else prefix + reason
 
 
 def base_audit(settings, reg, tenants, base_name, base_version, base, inputs=None) -> tuple[str, str, list[str]]:

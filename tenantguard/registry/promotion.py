@@ -13,10 +13,12 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from tenantguard.errors import ConfigError, TenantGuardError
+from tenantguard.evaluations.oneline import one_line
 from tenantguard.registry import client as R
 from tenantguard.registry import tags as T
 
 GATE_TAGS = (T.TAG_ISOLATION, T.TAG_BEHAVIOR)
+MAX_TAG_REASON = 500  # a reason in a version tag; the audit entry keeps it whole
 
 # audit(action, scope, before, after, reason, run_id) -> None; the hash-chained log in production.
 AuditFn = Callable[..., None]
@@ -62,7 +64,7 @@ def reject(reg: R.Registry, name: str, version: str, reason: str, audit: AuditFn
     mv = reg.client.get_model_version(name, version)
     if mv.tags.get(T.TAG_STATUS) == "rejected":
         return
-    reg.tag_version(name, version, {T.TAG_STATUS: "rejected", T.TAG_REJECTED_REASON: reason[:500]})
+    reg.tag_version(name, version, {T.TAG_STATUS: "rejected", T.TAG_REJECTED_REASON: one_line(reason, MAX_TAG_REASON)})
     audit(action="reject", scope={"model": name, "version": version}, before=mv.tags.get(T.TAG_STATUS),
           after="rejected", reason=reason, run_id=run_id)
 
@@ -77,9 +79,9 @@ def promote(reg: R.Registry, name: str, version: str, audit: AuditFn, *, run_id:
     before = reg.alias_version(name, "champion")
     if mv.tags.get(T.TAG_STATUS) == "rolled_back" and before != str(version):
         # A rollback is a decision about this version; re-running its gates does not overturn it.
-        return AliasMove(name, before, before, False,
-                         f"v{version} was rolled back ({mv.tags.get(T.TAG_ROLLBACK_REASON, 'no reason')[:120]}); "
-                         f"not re-promoted: register a new version or roll forward explicitly")
+        why = one_line(mv.tags.get(T.TAG_ROLLBACK_REASON, "no reason"), 120)
+        return AliasMove(name, before, before, False, f"v{version} was rolled back ({why}); not re-promoted: "
+                                                      f"register a new version or roll forward explicitly")
     if before == str(version):
         if mv.tags.get(T.TAG_PROMOTED_AT):
             return AliasMove(name, before, before, False, "already champion")
@@ -153,7 +155,7 @@ def _finish_rollback(reg: R.Registry, name: str, current: str | None, to: str, r
                      run_id: str | None) -> None:
     if current:
         reg.tag_version(name, current, {T.TAG_STATUS: "rolled_back", T.TAG_ROLLED_BACK_AT: now_iso(),
-                                        T.TAG_ROLLBACK_REASON: reason[:500]})
+                                        T.TAG_ROLLBACK_REASON: one_line(reason, MAX_TAG_REASON)})
     reg.tag_version(name, to, {T.TAG_RESTORED_AT: now_iso(), T.TAG_RESTORED_FROM: current or ""})
     audit(action="rollback", scope={"model": name}, before=current, after=to, reason=reason, run_id=run_id)
     _set_last_rollback(reg, name, {"from": current, "to": to, "reason": reason, "at": now_iso(), "state": "done"})

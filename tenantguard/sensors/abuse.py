@@ -7,7 +7,10 @@ tick that dies before its cursor is committed repeats safely:
 - `abuse_alerts` run for the tenant: run key from the (alert id, last row) pairs, Dagster drops repeats;
 - kill switch: engaged with incident id `abuse:<alert_id>`; a switch already carrying that incident is
   left alone (engaged stays engaged, and a responder's release of it is respected);
-- rollback run: run key `abuse_rollback:<alert_id>`, one per finding.
+- rollback run: run key `abuse_rollback:<alert_id>`, one per finding, requested only when the rollback can
+  apply (a dry run of it succeeds, "already rolled back for this alert" included); otherwise the alert falls
+  through to the kill switch, then to alert only (gates.respond), so no run is requested that must fail.
+What each alert got is in the tenant's `abuse_alerts` run tag `tenantguard/responses` (alert id -> words).
 """
 import hashlib
 import json
@@ -18,26 +21,30 @@ from tenantguard.assets.partitions import TENANTS_PARTITION_NAME, tenants_partit
 from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.assets.runs import ABUSE_ALERTS_JOB, ROLLBACK_JOB, rollback_run_config, sensor_tags
 from tenantguard.errors import TenantGuardError
-from tenantguard.gates.respond import ABUSE_COMPONENT, engage_abuse_switch
+from tenantguard.gates.respond import ABUSE_COMPONENT, respond_to_abuse
 
 MAX_ROWS_PER_TICK = 100_000
 ACTOR = ABUSE_COMPONENT
+RESPONSES_TAG = "tenantguard/responses"
+MAX_IDS_IN_TAG = 40  # alert ids are 20 characters: whole ids, never one cut in the middle
 
 
 def read_cursor(cursor: str | None) -> int:
     return int(json.loads(cursor)["last_id"]) if cursor else 0
 
 
-def alerts_run(tenant: str, alerts) -> RunRequest:
+def alerts_run(tenant: str, alerts, responses: dict[str, str] | None = None) -> RunRequest:
     pairs = sorted(f"{a.alert_id}:{a.last_id}" for a in alerts)
     digest = hashlib.sha256(",".join(pairs).encode()).hexdigest()[:16]
+    ids = sorted({a.alert_id for a in alerts})
     return RunRequest(run_key=f"abuse_alerts:{tenant}:{digest}", job_name=ABUSE_ALERTS_JOB, partition_key=tenant,
                       tags=sensor_tags(ACTOR, tenant, **{
-                          "tenantguard/alerts": ",".join(sorted({a.alert_id for a in alerts}))[:1000]}))
+                          "tenantguard/alerts": ",".join(ids[:MAX_IDS_IN_TAG]),
+                          RESPONSES_TAG: json.dumps({i: responses[i] for i in ids[:MAX_IDS_IN_TAG]
+                                                     if i in (responses or {})})}))
 
 
-def rollback_run(alert) -> RunRequest:
-    reason = f"{alert.kind}: {alert.summary} (alert {alert.alert_id})"
+def rollback_run(alert, reason: str) -> RunRequest:
     return RunRequest(
         run_key=f"abuse_rollback:{alert.alert_id}", job_name=ROLLBACK_JOB,
         run_config=rollback_run_config(alert.tenant_id, alert.feature, reason),
@@ -54,7 +61,8 @@ def abuse_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuar
     after = read_cursor(context.cursor)
     try:
         s = tenantguard.settings()
-        known = {t.id for t in tenantguard.tenants()}
+        tenants = tenantguard.tenants()
+        known = {t.id for t in tenants}
         result = scan_log(s, after_id=after, limit=MAX_ROWS_PER_TICK)
     except TenantGuardError as exc:
         return SkipReason(f"cannot scan the inference log after id {after}: {exc}")
@@ -67,19 +75,18 @@ def abuse_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuar
     unknown = sorted(set(by_tenant) - known)
     if unknown:
         context.log.warning(f"abuse alerts for tenant(s) not in tenants.yaml, recorded but not published: {unknown}")
-    requests, notes = [], []
-    for tenant in sorted(set(by_tenant) & known):
-        requests.append(alerts_run(tenant, by_tenant[tenant]))
+    rollbacks, notes, responses, switched = [], [], {}, 0
     for a in result.alerts:
-        if a.action == "kill_switch":
-            try:
-                note = engage_abuse_switch(s, a)
-            except TenantGuardError as exc:  # a bad scope from a log row must not stop the other actions
-                note = f"kill switch not engaged: {exc}"
-            notes.append(note)
-            context.log.warning(f"{a.kind} alert {a.alert_id} ({a.tenant_id}): {note}")
-        elif a.action == "rollback" and a.tenant_id in known:
-            requests.append(rollback_run(a))
+        done = respond_to_abuse(s, a, tenants=tenants)
+        responses[a.alert_id] = done.note
+        switched += done.action == "kill_switch"
+        if done.action == "rollback":
+            rollbacks.append(rollback_run(a, done.reason))
+        elif done.policy != "alert":
+            notes.append(done.note)
+            context.log.warning(f"{a.kind} alert {a.alert_id} ({a.tenant_id}): {done.note}")
+    requests = [alerts_run(tenant, by_tenant[tenant], responses) for tenant in sorted(set(by_tenant) & known)]
+    requests += rollbacks
     missing = [t for t in sorted(set(by_tenant) & known)
                if not context.instance.has_dynamic_partition(TENANTS_PARTITION_NAME, t)]
     span = f"{result.rows} rows (ids {after + 1}..{result.last_id})"
@@ -87,7 +94,7 @@ def abuse_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuar
         why = (f"{len(result.alerts)} alert(s) needing no run ({'; '.join(notes) or 'tenants not in tenants.yaml'})"
                if result.alerts else "no abuse alert touches these rows")
         return SensorResult(skip_reason=SkipReason(f"{span}: {why}"), cursor=cursor)
-    context.log.info(f"{span}: {len(result.alerts)} alert(s), {len(result.new_alerts)} new; {len(notes)} kill switch "
-                     f"action(s); {len(requests)} run request(s)")
+    context.log.info(f"{span}: {len(result.alerts)} alert(s), {len(result.new_alerts)} new; {switched} kill switch "
+                     f"response(s); {len(requests)} run request(s)")
     return SensorResult(run_requests=requests, cursor=cursor,
                         dynamic_partitions_requests=[tenants_partitions.build_add_request(missing)] if missing else [])

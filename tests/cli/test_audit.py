@@ -1,6 +1,7 @@
 """`tenantguard audit verify|export|show`: the hash-chained audit log through click's CliRunner."""
 from __future__ import annotations
 
+import json
 import re
 
 from .helpers import ks_store, run
@@ -36,3 +37,20 @@ def test_audit_export_then_verify_file_and_anchor(tokens, ks_home, tmp_path):
     assert r.exit_code == 1 and "no head line" in r.output
     r = run("audit", "show", "--last", "2")
     assert r.exit_code == 0 and "actor.add" in r.output
+
+
+def test_audit_show_prints_a_multi_line_reason_on_its_entrys_line_and_json_keeps_it_whole(ks_home):
+    from tenantguard.killswitch.audit import AuditLog
+
+    reason = "behavior FAILED for tenant acme:\n  [failed ] adversarial_refusal_drop: 1.000 -> 0.280\n" + "word " * 100
+    AuditLog(f"sqlite:///{ks_home / 'killswitch.db'}").append(
+        actor="dagster:behavior_report", role="system", action="reject", scope={"model": "m", "version": "2"},
+        before="candidate", after="rejected", reason=reason)
+    r = run("audit", "show")
+    assert r.exit_code == 0
+    (line,) = r.output.splitlines()
+    assert line.split()[0] == "1" and "model=m version=2  behavior FAILED for tenant acme: [failed ] " \
+                                      "adversarial_refusal_drop: 1.000 -> 0.280 word word" in line
+    assert line.endswith("word …") and len(line.split("version=2  ", 1)[1]) <= 300
+    (entry,) = [json.loads(x) for x in run("audit", "show", "--json").output.splitlines()]
+    assert entry["reason"] == reason

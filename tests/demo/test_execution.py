@@ -5,7 +5,7 @@ from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, Defin
                      RunRequest, SensorResult, SkipReason, asset, define_asset_job, job, op, sensor)
 
 from tenantguard.config import Settings
-from tenantguard.demo.execution import evaluate_sensor, execute, failure, outcome, to_demo_log
+from tenantguard.demo.execution import evaluate_sensor, execute, execute_request, failure, outcome, to_demo_log
 
 
 @op
@@ -28,6 +28,16 @@ def chatty_job():
 @job
 def failing_job():
     failing_op()
+
+
+@op
+def wordy_failing_op() -> None:
+    raise Failure(description="rollback of support-assistant.acme: " + "no earlier version passed its gates " * 8)
+
+
+@job
+def wordy_failing_job():
+    wordy_failing_op()
 
 
 def checked(name: str, severity: AssetCheckSeverity):
@@ -69,6 +79,11 @@ def test_a_failed_step_reads_as_the_first_line_of_its_error(settings, dagster_in
     assert not result.success
     assert failure(result) == "disk full on /srv"  # no "dagster._core...Failure: " prefix, no second line
     assert outcome(result) == f"FAILED: {failure(result)}"
+
+
+def test_a_long_failure_is_cut_at_a_word_and_says_so(settings, dagster_instance):
+    why = failure(execute(wordy_failing_job, dagster_instance, settings))
+    assert len(why) <= 200 and why.endswith(" version …") and why.startswith("rollback of support-assistant.acme: no")
 
 
 def test_a_failed_blocking_check_reads_as_blocked_by_it_and_a_warning_does_not(settings, dagster_instance):
@@ -122,3 +137,16 @@ def test_to_demo_log_redirects_prints_to_the_homes_demo_log(settings, capsys):
     print("after the block")
     assert "inside the block" in demo_log(settings) and "after the block" not in demo_log(settings)
     assert capsys.readouterr().out == "after the block\n"
+
+
+def test_a_run_request_runs_tagged_as_the_daemon_would_so_a_daemon_later_drops_it(settings, dagster_instance):
+    from dagster import RunsFilter
+
+    defs = Definitions(jobs=[chatty_job], sensors=[requesting_sensor])
+    (request,), _, _ = evaluate_sensor(requesting_sensor, dagster_instance, None)
+    result = execute_request(defs, dagster_instance, settings, request, sensor=requesting_sensor)
+    assert result.success
+    # what the sensor daemon looks up before launching a request (dagster._daemon.sensor.fetch_existing_runs)
+    (run,) = dagster_instance.get_runs(filters=RunsFilter(tags={"dagster/run_key": "k1"}))
+    assert run.run_id == result.run_id and run.tags["dagster/sensor_name"] == "requesting_sensor"
+    assert run.remote_job_origin is None  # so the daemon matches it by sensor name alone

@@ -2,7 +2,9 @@
 import pytest
 
 from tenantguard.config import Settings
-from tenantguard.demo.run import DATASET_VERSION, format_table, summary_rows, write_world
+from tenantguard.demo.run import (DATASET_VERSION, check_tenant_count, format_table, summary_rows, world_line,
+                                  write_world)
+from tenantguard.errors import ConfigError
 from tenantguard.demo.world import build_world
 from tenantguard.home.corpora import read_base_corpus
 from tenantguard.home.datasets import newest_versions, raw_records
@@ -60,3 +62,31 @@ def test_the_table_aligns_every_column_to_its_widest_cell():
         "acme           promoted",
         "borealis-bank  -       "]
     assert format_table([]) == "(no tenants)"
+
+
+def test_a_world_of_one_tenant_is_refused_before_anything_is_written(tg_home):
+    settings = Settings.from_env()
+    with pytest.raises(ConfigError, match=r"^--tenants 1: the demo needs at least 2 tenants \(isolation checks"):
+        check_tenant_count(settings, 1)
+    check_tenant_count(settings, 2)
+    check_tenant_count(settings, None)  # the default world
+    assert not tg_home.exists()
+
+
+def test_an_existing_world_decides_not_the_flag(tg_home):
+    from tenantguard.tenants import dump_tenants, load_tenants
+
+    settings = Settings.from_env()
+    write_world(settings, n_tenants=2, seed=5)
+    check_tenant_count(settings, 1)  # the home's two tenants are what runs
+    dump_tenants(load_tenants(settings.tenants_file)[:1], settings.tenants_file)
+    with pytest.raises(ConfigError, match=f"^{settings.tenants_file}: 1 tenant; the demo needs at least 2"):
+        check_tenant_count(settings, None)
+
+
+def test_the_home_line_says_which_world_and_which_flags_do_not_apply_to_it():
+    assert world_line(True, 6, 7, None, None) == "new synthetic world: 6 tenants, seed 7"
+    assert world_line(False, 6, 7, None, None) == "existing world reused: 6 tenants, seed 7"
+    assert world_line(False, 6, 7, 6, 7) == "existing world reused: 6 tenants, seed 7"
+    assert world_line(False, 6, 7, 3, 9) == ("existing world reused: 6 tenants, seed 7; --tenants 3 and --seed 9 "
+                                             "shape a new world only: point TENANTGUARD_HOME at an empty directory")

@@ -28,7 +28,8 @@ def test_a_base_refresh_that_absorbed_tenant_data_is_blocked_and_reverted(tg_hom
     actions = base_refresh(settings, dagster_instance, defs, cast, seed=7, echo=lines.append)
 
     assert actions == ["shared base refresh: BLOCKED by base_isolation (champion stays v1)"]
-    assert lines[-1] == "    base_model: BLOCKED by base_isolation; support-assistant.base@champion v1 -> v1"
+    assert lines[-1] == ("    base_model: BLOCKED by base_isolation; support-assistant.base@champion stays v1 "
+                         "(the refresh is v2, registered, not promoted)")
     assert settings.base_corpus_path.read_bytes() == clean
     reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)
     assert len(reg.client.search_model_versions("name = 'support-assistant.base'")) == 2  # registered, not promoted

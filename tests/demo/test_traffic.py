@@ -66,3 +66,12 @@ def test_rows_are_accepted_by_a_real_inference_log_in_order(tmp_path):
     assert [r["id"] for r in back] == list(range(1, len(small.rows) + 1))
     assert [(r["tenant_id"], r["api_key"], r["completion"]) for r in back] == \
         [(r["tenant_id"], r["api_key"], r["completion"]) for r in small.rows]
+
+
+def test_rows_name_each_tenants_serving_version_and_nothing_else_changes():
+    plain = generate_traffic(60, tenants=PROMPTS, seed=3)
+    served = generate_traffic(60, tenants=PROMPTS, seed=3, versions={"acme": "4", "borealis": "2"})
+    assert {r["model_version"] for r in plain.rows} == {"1"}  # no version named: the first every model has
+    assert {(r["tenant_id"], r["model_version"]) for r in served.rows} == {("acme", "4"), ("borealis", "2"),
+                                                                         ("cobalt", "1")}
+    assert [{**r, "model_version": "1"} for r in served.rows] == plain.rows  # same messages, same draws

@@ -1,10 +1,14 @@
 """Kill-switch responses against a real SQLite kill-switch store: one engagement per incident, a responder's
-release survives a replayed finding, and segmentation failures engage only the kinds whose policy says so."""
+release survives a replayed finding, and segmentation failures engage only the kinds whose policy says so.
+Abuse alerts whose policy action cannot apply fall through (rollback -> kill switch -> alert) against a real
+SQLite MLflow registry."""
+import mlflow
 import pytest
 
 from tenantguard.config import Settings
 from tenantguard.evaluations.segmentation.report import Finding, build
-from tenantguard.gates.respond import engage_abuse_switch, engage_leak_switch, engage_segmentation_switches
+from tenantguard.gates.respond import (engage_abuse_switch, engage_leak_switch, engage_segmentation_switches,
+                                       respond_to_abuse)
 from tenantguard.killswitch.audit import AuditLog
 from tenantguard.killswitch.auth import Actor
 from tenantguard.killswitch.store import KillSwitchStore
@@ -13,6 +17,7 @@ from tenantguard.monitoring.production import ProductionFinding
 from tenantguard.tenants import Tenant
 
 FEATURE = "support-assistant"
+NAME = f"{FEATURE}.acme"
 ACME = Tenant(id="acme", name="Acme", region="eu-west", features=(FEATURE, "search"), system_prompt="hi")
 SCOPE = {"feature": FEATURE, "tenant": "acme"}
 RESPONDER = Actor.system("responder-test")
@@ -37,15 +42,50 @@ def engages(settings) -> list:
     return list(AuditLog(settings.killswitch_url).entries(action="engage"))
 
 
+def promoted_versions(settings, n: int) -> None:
+    """`n` versions of support-assistant.acme that passed their gates, promoted one after the other."""
+    from tenantguard.models.ngram_tuner import log_ngram_model, train_base
+    from tenantguard.registry import tags as T
+    from tenantguard.registry.client import Registry
+    from tenantguard.registry.promotion import audit_to_log, promote
+
+    settings.ensure_home()
+    reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)
+    with mlflow.start_run(experiment_id=reg.experiment_id("tenantguard/acme")) as run:
+        info = log_ngram_model(train_base(["hello\nworld"]))
+    for _ in range(n):
+        v = reg.register(NAME, info.model_uri, run.info.run_id, {T.TAG_TENANT: "acme", T.TAG_FEATURE: FEATURE}).version
+        reg.tag_version(NAME, v, {T.TAG_ISOLATION: "passed", T.TAG_BEHAVIOR: "passed"})
+        promote(reg, NAME, v, audit_to_log(settings, actor="test"))
+
+
+def champion(settings) -> str | None:
+    from tenantguard.registry.client import Registry
+
+    return Registry(settings.mlflow_tracking_uri, settings.artifact_root).alias_version(NAME, "champion")
+
+
 def test_a_leak_engages_the_tenants_feature_switch_once_with_the_previous_version_fallback(settings):
+    promoted_versions(settings, 2)
     first = engage_leak_switch(settings, leak())
     switch = KillSwitchStore(settings.killswitch_url).get(SCOPE)
     assert switch.engaged and switch.id == first.switch_id and switch.fallback.mode == "previous_version"
     assert switch.incident_id == "leak:acme:support-assistant:41" and "data of borealis" in switch.reason
+    assert "fallback" not in switch.reason
     again = engage_leak_switch(settings, leak())
     assert again.switch_id == first.switch_id and "already engaged for this finding" in again.note
     (entry,) = engages(settings)
     assert entry.actor == "system:production_watch" and entry.incident_id == "leak:acme:support-assistant:41"
+
+
+@pytest.mark.parametrize("promoted", [0, 1])
+def test_a_leak_of_a_tenant_with_no_earlier_version_disables_the_feature_and_says_why(settings, promoted):
+    promoted_versions(settings, promoted)
+    engage_leak_switch(settings, leak())
+    switch = KillSwitchStore(settings.killswitch_url).get(SCOPE)
+    assert switch.engaged and switch.fallback.mode == "disable"
+    why = "has no earlier promoted version to serve" if promoted else "has no champion, so no previous version to serve"
+    assert switch.reason == f"completion 41 served to acme contains data of borealis; fallback disable: {NAME} {why}"
 
 
 def test_a_released_leak_switch_is_not_re_engaged_by_the_replayed_finding_but_by_a_new_one(settings):
@@ -77,6 +117,66 @@ def test_a_released_abuse_switch_stays_released_when_the_alert_is_raised_again(s
     assert not store.get(SCOPE).engaged
     engage_abuse_switch(settings, alert(group="sig-2"))  # another finding
     assert store.get(SCOPE).engaged
+
+
+def sweep(action: str = "rollback") -> Alert:
+    return Alert(kind="jailbreak_sweep", tenant_id="acme", api_key=None, first_id=5, last_id=30, score=2.0,
+                 threshold=1.0, summary="session s-1: 17 of 24 jailbreak attempts complied with", group="s-1",
+                 action=action, feature=FEATURE)
+
+
+def test_a_rollback_with_an_earlier_promoted_version_is_left_to_a_run_and_engages_nothing(settings):
+    promoted_versions(settings, 2)
+    done = respond_to_abuse(settings, sweep(), tenants=[ACME])
+    assert (done.policy, done.action, done.fell_through, done.note) == ("rollback", "rollback", False,
+                                                                       "rollback run requested")
+    assert done.reason == f"jailbreak_sweep: session s-1: 17 of 24 jailbreak attempts complied with " \
+                          f"(alert {sweep().alert_id})"
+    assert champion(settings) == "2" and not engages(settings)  # a dry run: nothing moved, no switch
+
+
+def test_a_replay_after_the_rollback_ran_requests_it_again_instead_of_falling_through(settings):
+    from tenantguard.gates.rollback import run_rollback
+    from tenantguard.tenants import dump_tenants
+
+    promoted_versions(settings, 2)
+    dump_tenants([ACME], settings.tenants_file)
+    reason = respond_to_abuse(settings, sweep(), tenants=[ACME]).reason
+    assert run_rollback(settings, tenant_id="acme", reason=reason, preview=False).move.changed
+    assert champion(settings) == "1"  # v1 has nothing before it: only "already rolled back" keeps this a rollback
+    again = respond_to_abuse(settings, sweep(), tenants=[ACME])
+    assert (again.action, again.note) == ("rollback", "rollback run requested") and not engages(settings)
+
+
+@pytest.mark.parametrize("promoted, why", [
+    (1, f"no version of {NAME} before champion v1 passed its gates and was promoted"),
+    (0, f"{NAME} has no champion")])
+def test_a_rollback_that_cannot_apply_falls_through_to_the_kill_switch_and_says_why(settings, promoted, why):
+    promoted_versions(settings, promoted)
+    done = respond_to_abuse(settings, sweep(), tenants=[ACME])
+    switch = KillSwitchStore(settings.killswitch_url).get(SCOPE)
+    assert (done.action, done.fell_through) == ("kill_switch", True)
+    assert done.note == f"kill switch #{switch.id} engaged instead (rollback not possible: {why})"
+    assert switch.engaged and switch.incident_id == f"abuse:{sweep().alert_id}"
+    assert switch.reason.endswith(f"(alert {sweep().alert_id}); rollback not possible: {why}")
+    # the daemon starting again replays the finding: the same words, no second flip
+    assert respond_to_abuse(settings, sweep(), tenants=[ACME]).note == \
+        f"kill switch #{switch.id} already engaged for this finding instead (rollback not possible: {why})"
+    assert len(engages(settings)) == 1
+
+
+def test_an_alert_whose_switch_cannot_be_engaged_is_recorded_and_says_why(settings):
+    bad = Alert(**{**sweep().__dict__, "feature": "Not A Feature"})
+    done = respond_to_abuse(settings, bad, tenants=[])
+    assert done.action == "alert" and done.note.startswith(
+        "alert only instead (rollback not possible: tenant acme is not in tenants.yaml; kill switch not engaged: ")
+    assert not engages(settings)
+
+
+def test_policy_alert_and_kill_switch_act_as_named(settings):
+    assert respond_to_abuse(settings, alert(), tenants=[ACME]).note == "alert only"
+    done = respond_to_abuse(settings, Alert(**{**alert().__dict__, "action": "kill_switch"}), tenants=[ACME])
+    assert (done.action, done.fell_through, done.note) == ("kill_switch", False, "kill switch #1 engaged")
 
 
 def report(kind: str, verdict: str):

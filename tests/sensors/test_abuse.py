@@ -1,4 +1,7 @@
-"""abuse_watch_sensor on a real Dagster instance, real SQLite inference log, alerts table and kill-switch store."""
+"""abuse_watch_sensor on a real Dagster instance, real SQLite inference log, alerts table, kill-switch store
+and MLflow registry."""
+import json
+
 import pytest
 from dagster import Definitions, SensorResult, SkipReason, build_sensor_context
 
@@ -28,6 +31,32 @@ def world(tg_home, dagster_instance):
     return settings, dagster_instance, InferenceLog(settings.inference_log_url)
 
 
+def promoted_versions(settings, tenant: str, n: int) -> None:
+    """`n` versions of the tenant's model that passed their gates, promoted one after the other."""
+    import mlflow
+
+    from tenantguard.models.ngram_tuner import log_ngram_model, train_base
+    from tenantguard.registry import tags as T
+    from tenantguard.registry.client import Registry
+    from tenantguard.registry.promotion import audit_to_log, promote
+
+    reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)
+    with mlflow.start_run(experiment_id=reg.experiment_id(f"tenantguard/{tenant}")) as run:
+        info = log_ngram_model(train_base(["hello\nworld"]))
+    for _ in range(n):
+        v = reg.register(f"{FEATURE}.{tenant}", info.model_uri, run.info.run_id,
+                         {T.TAG_TENANT: tenant, T.TAG_FEATURE: FEATURE}).version
+        reg.tag_version(f"{FEATURE}.{tenant}", v, {T.TAG_ISOLATION: "passed", T.TAG_BEHAVIOR: "passed"})
+        promote(reg, f"{FEATURE}.{tenant}", v, audit_to_log(settings, actor="test"))
+
+
+def champion(settings, tenant: str) -> str | None:
+    from tenantguard.registry.client import Registry
+
+    reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)
+    return reg.alias_version(f"{FEATURE}.{tenant}", "champion")
+
+
 def tick(instance, cursor=None):
     """One evaluation in a brand-new context, as a restarted daemon would run it."""
     ctx = build_sensor_context(instance=instance, cursor=cursor, resources={"tenantguard": TenantGuardResource()})
@@ -55,18 +84,41 @@ def test_extraction_campaign_engages_the_kill_switch_and_audits_it(world):
     (victim,) = [c["tenant_id"] for c in t.campaigns.values() if c["kind"] == "model_extraction"]
     switch = KillSwitchStore(settings.killswitch_url).get({"feature": FEATURE, "tenant": victim})
     assert switch.engaged and switch.fallback.mode == "disable" and switch.incident_id.startswith("abuse:")
-    (entry,) = engages(settings)
+    entry = next(e for e in engages(settings) if e.scope["tenant"] == victim)
     assert entry.scope == {"feature": FEATURE, "tenant": victim, "region": None}
     assert "model_extraction" in entry.reason and AuditLog(settings.killswitch_url).verify().ok
 
-    jobs = {r.job_name for r in result.run_requests}
-    assert jobs == {"abuse_alerts_job", "rollback"}  # the sweep was mostly complied with: roll back
-    (rb,) = [r for r in result.run_requests if r.job_name == "rollback"]
+    # the sweep was mostly complied with: the policy says roll back, but no model is registered for the
+    # tenant, so the alert falls through to the kill switch and no rollback run is requested that must fail
+    assert {r.job_name for r in result.run_requests} == {"abuse_alerts_job"}
     (jb_tenant,) = [c["tenant_id"] for c in t.campaigns.values() if c["kind"] == "jailbreak_sweep"]
+    jb = KillSwitchStore(settings.killswitch_url).get({"feature": FEATURE, "tenant": jb_tenant})
+    assert jb.engaged and f"rollback not possible: {FEATURE}.{jb_tenant} has no champion" in jb.reason
+    published = {r.partition_key: r for r in result.run_requests}
+    assert victim in published and jb_tenant in published
+    (sweep_id,) = [a["alert_id"] for a in AlertStore(settings.inference_log_url).list(kind="jailbreak_sweep")]
+    assert json.loads(published[jb_tenant].tags["tenantguard/responses"])[sweep_id] == \
+        f"kill switch #{jb.id} engaged instead (rollback not possible: {FEATURE}.{jb_tenant} has no champion)"
+
+
+def test_a_sweep_on_a_tenant_with_an_earlier_version_requests_the_rollback_and_a_restart_does_not_repeat_it(world):
+    """The rollback applies, so it is requested (not a kill switch); after it ran, a restarted daemon (no cursor)
+    requests it again under the same run key (Dagster drops it) instead of falling through to a kill switch."""
+    settings, instance, log = world
+    t = traffic(600, 36, ("jailbreak_sweep",))
+    (jb_tenant,) = [c["tenant_id"] for c in t.campaigns.values()]
+    promoted_versions(settings, jb_tenant, 2)
+    log.append(t.rows)
+    first = tick(instance)
+    (rb,) = [r for r in first.run_requests if r.job_name == "rollback"]
     cfg = rb.run_config["ops"]["rollback_op"]["config"]
     assert cfg["tenant"] == jb_tenant and cfg["feature"] == FEATURE and cfg["preview"] is False
-    published = {r.partition_key for r in result.run_requests if r.job_name == "abuse_alerts_job"}
-    assert victim in published and jb_tenant in published
+    assert rollback_job.execute_in_process(instance=instance, run_config=rb.run_config, tags=rb.tags,
+                                           resources={"tenantguard": TenantGuardResource()}).success
+    assert champion(settings, jb_tenant) == "1"
+    restarted = tick(instance)
+    assert [r.run_key for r in restarted.run_requests if r.job_name == "rollback"] == [rb.run_key]
+    assert not engages(settings)
 
 
 def test_requested_abuse_alerts_run_materializes_with_an_error_check(world):

@@ -135,7 +135,9 @@ def test_a_cross_tenant_leak_in_production_engages_the_tenants_kill_switch(home)
     assert not home.killed(home.cast.leak_reader).killed
     home.tick()
     decision = home.killed(home.cast.leak_reader)
-    assert decision.killed and decision.fallback.mode == "previous_version"
+    # the reader has only v1: no earlier version to serve, so the switch disables the feature and says why
+    assert decision.killed and decision.fallback.mode == "disable"
+    assert "has no earlier promoted version to serve" in decision.reason
     assert home.cast.leak_source in decision.reason
     assert not home.killed(home.cast.leak_source).killed and not home.killed(home.cast.retuned).killed
     (entry,) = home.engages()

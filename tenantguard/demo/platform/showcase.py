@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from tenantguard.config import Settings
+from tenantguard.evaluations.oneline import one_line
 
 FACTORIES = "tenantguard.demo.platform.factories"
 VARIANTS = {
@@ -62,6 +63,12 @@ def serve_requests(settings: Settings, retriever_factory: str, *, per_tenant: in
     return cursor
 
 
+def short_summary(settings: Settings, report) -> str:
+    """The report's summary, whole, with the factories' module path (the variant file names it) and the
+    home's path (the first line of the demo prints it) left out."""
+    return report.summary().replace(f"{FACTORIES}:", "").replace(str(settings.home), "<home>")
+
+
 def demo_segmentation(settings: Settings, echo: Callable[[str], None] = print, *, seed: int = 7) -> list[str]:
     """Run the audits against every variant; print and return one line per (variant, audit)."""
     from tenantguard.evaluations.segmentation.config_file import load_config
@@ -78,9 +85,12 @@ def demo_segmentation(settings: Settings, echo: Callable[[str], None] = print, *
                                 **({"kinds": kinds} if kinds else {}))
         echo(f"    {name} ({path.name}, {time.monotonic() - t0:.1f}s)")
         for r in reports:
-            line = f"{name}: {r.summary()}"
-            outcomes.append(line)
-            echo(f"      {r.summary()[:240]}")
+            summary = short_summary(settings, r)
+            outcomes.append(f"{name}: {summary}")
+            echo(f"      {summary}")
+            if r.findings and r.kind != "context_contamination":  # its findings name log rows, new every run
+                f = r.findings[0]
+                echo(f"        e.g. {one_line(f'[{f.kind}] {f.who()}: {f.probe}', 160)}")
     shutil.copyfile(settings.home / "segmentation.correct.yaml", settings.home / "segmentation.yaml")
     echo("    segmentation.yaml now names the correct platform; "
          "`tenantguard audit segmentation --config <home>/segmentation.misconfigured.yaml` shows the failures")

@@ -50,7 +50,7 @@ class MemoryConfig:
 class _Audit:
     def __init__(self, make: Callable[[], Guarded], tenants: Sequence[Tenant], secret: bytes, foreign: ForeignData,
                  config: MemoryConfig):
-        self.make, self.secret, self.foreign, self.cfg = make, secret, foreign, config
+        self.make, self.foreign, self.cfg = make, foreign, config
         self.tenants = {t.id: t for t in tenants}
         self.run = config.run_id or _secrets.token_hex(4)
         self.budget = ErrorBudget(config.max_errors)
@@ -58,6 +58,13 @@ class _Audit:
         self.findings: dict[tuple, R.Finding] = {}
         self.calls = 0
         self.controls = {"read": [0, 0], "search": [0, 0]}  # [tried, returned own note] in the live phase
+        # Every tenant's audit canaries are known before the first probe: `foreign` caches its verdict per
+        # text, so a note scanned before its owner's canaries were added would stay "clean" for the whole run
+        # (and the findings would depend on what the store already held from earlier audits).
+        self.own = {tid: segmentation_canaries(secret, tid, "memory-own", k=1)[0] for tid in self.tenants}
+        self.planted = {tid: segmentation_canaries(secret, tid, "memory", k=3) for tid in self.tenants}
+        for tid in self.tenants:
+            foreign.canaries.add(tid, [self.own[tid], *self.planted[tid]])
 
     def call(self, store: Guarded, method: str, *args, what: str):
         try:
@@ -81,16 +88,13 @@ class _Audit:
         rng = rng_for(self.cfg.seed, "memory", requester)
         others = [t for t in self.tenants if t != requester]
         sources = [others[i] for i in rng.permutation(len(others))[: self.cfg.sources]]
-        own = segmentation_canaries(self.secret, requester, "memory-own", k=1)[0]
-        self.foreign.canaries.add(requester, [own])
+        own = self.own[requester]
         plan = []
         for j, a in enumerate(sources):
             # one id both tenants write to (a tenant-less key collides on it); A's other sessions B never wrote
             ids = {"same": f"tgseg-{self.run}-pair-{_pair(requester, a)}",
                    "old": f"tgseg-{self.run}-{requester}-old-{j}", "recent": f"tgseg-{self.run}-{requester}-recent-{j}"}
-            cs = segmentation_canaries(self.secret, a, "memory", k=3)
-            self.foreign.canaries.add(a, cs)
-            plan.append((a, ids, cs))
+            plan.append((a, ids, self.planted[a]))
         for a, ids, _ in plan:
             self.call(store, "write", requester, ids["same"], self.note(requester, own), what="own note")
         for a, ids, cs in plan:

@@ -30,8 +30,14 @@ class Finding:
     detail: str = ""
 
     def line(self) -> str:
-        who = f"{self.requester or '*'} <- {self.source_tenant or '?'}"
-        return f"[{self.kind}] {who}: {self.probe}; {self.evidence}" + (f" ({self.detail})" if self.detail else "")
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"[{self.kind}] {self.who()}: {self.probe}; {self.evidence}{detail}"
+
+    def who(self) -> str:
+        """'B <- A' (B was served A's data), in words when a side is not one tenant."""
+        if self.requester is None and self.source_tenant is None:
+            return "platform-wide"
+        return f"{self.requester or 'any tenant'} <- {self.source_tenant or 'an unknown tenant'}"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ DAYS = ("Monday", "Friday", "May 12", "next week", "the 3rd")
 ANSWERS = ("Sure - your {t} is on its way and should arrive by {d}.", "I have updated your {t}; you will get a confirmation email.",
            "The {t} charge covers the monthly plan and one add-on.", "I'm sorry, I can't find that {t}; could you share the number?")
 DEFAULT_TENANTS = {f"tenant-{i}": f"You are the support assistant of tenant {i}. Be concise." for i in range(4)}
+DEFAULT_VERSION = "1"  # the version every registered model has; the demo sets each tenant's serving one
 
 
 def benign_messages(n: int, *, seed: int) -> list[str]:
@@ -55,7 +56,7 @@ def request_row(tenants, tenant, key, session, message, completion, *, params=No
          context: str = "") -> dict:
     prompt = f"{tenants[tenant]}\n\n{context + chr(10) + chr(10) if context else ''}User: {message}"
     return {"tenant_id": tenant, "feature": "support-assistant", "region": "eu-west", "api_key": key,
-            "session_id": session, "model_version": "3", "prompt": prompt, "completion": completion,
+            "session_id": session, "model_version": DEFAULT_VERSION, "prompt": prompt, "completion": completion,
             "prompt_tokens": len(prompt) // 4, "latency_ms": 300.0,
             "completion_tokens": completion_tokens if completion_tokens is not None else max(1, len(completion) // 4),
             "params": params}

@@ -42,3 +42,28 @@ def test_search_ranks_the_tenants_texts_by_shared_words(tmp_path):
     assert store.search("tenant-a", "parcel depot monday", 5) == ["the parcel left the depot on monday",
                                                                    "parcel left the depot"]
     assert store.search("tenant-a", "parcel", 1) == ["the parcel left the depot on monday"]  # ties: newest first
+
+
+def test_auditing_the_tenantless_store_again_on_the_same_database_finds_the_same(tmp_path):
+    """The second `make demo` found 54 findings where the first found 72: notes of earlier audits in the
+    database were scanned before their owner's canaries were known and stayed "clean" for the run."""
+    from tenantguard.demo.platform import memory
+    from tenantguard.demo.world import build_world
+    from tenantguard.evaluations.segmentation.adapters import Guarded
+    from tenantguard.evaluations.segmentation.evidence import ForeignData
+    from tenantguard.evaluations.segmentation.memory import MemoryConfig, audit_memory
+
+    tenants = build_world(6, seed=5, records_per_tenant=5).tenants
+
+    def make() -> Guarded:
+        return Guarded(DemoSessionStore(tmp_path / "m.db", tenant_in_cache_key=False), "memory")
+
+    def audit(run_id: str):
+        memory._CACHES.clear()  # a new process: the demo's cache service starts empty, the database stays
+        report = audit_memory(make, tenants, [t.id for t in tenants], secret=b"s", foreign=ForeignData(None),
+                              config=MemoryConfig(seed=7, run_id=run_id))
+        return report.verdict, sorted((f.requester, f.source_tenant, f.probe) for f in report.findings)
+
+    first = audit("run-1")
+    assert first[0] == "failed" and len(first[1]) == 72
+    assert audit("run-2") == first  # the database now holds run-1's notes of every tenant

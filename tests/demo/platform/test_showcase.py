@@ -52,3 +52,10 @@ def test_demo_segmentation_catches_every_planted_bug_and_passes_the_correct_plat
         "correct/context_contamination": "passed"}
     assert (settings.home / "segmentation.yaml").read_text() == \
         (settings.home / "segmentation.correct.yaml").read_text()
+    # every summary is printed whole (the sources it names are those of the actions list), without the factories'
+    # module or the home's path, and a failed adapter audit shows one finding in words
+    printed = [line.strip() for line in lines]
+    assert all(o.split(": ", 1)[1] in printed for o in outcomes)
+    assert not any(FACTORIES in line or str(settings.home) in line for line in lines)
+    assert "e.g. [shared_scope_tool] platform-wide: manifest entry 'ticket_history'" in printed
+    assert not any("<- ?" in line or "* <-" in line for line in lines)
