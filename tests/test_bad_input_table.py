@@ -184,7 +184,6 @@ SETUPS: dict[str, Callable[[Path], None]] = {
     "tenants.yaml: id Acme": lambda home: _tenants_yaml(home, ONE_TENANT.replace("id: acme", "id: Acme").encode()),
     "traffic.jsonl: line 2 not JSON": _traffic,
     "segmentation.yaml: module nope": _segmentation_yaml,
-    "no home; the demo's first job runs (slow)": lambda home: None,
 }
 
 

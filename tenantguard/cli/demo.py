@@ -19,10 +19,12 @@ def demo(n_tenants: int | None, seed: int | None) -> None:
     import mlflow  # noqa: F401  (it sets its loggers up on import: quiet() must come after)
 
     from tenantguard.demo.run import check_tenant_count, quiet, run_demo
+    from tenantguard.models.tuners import tuner_for
 
     quiet()
     s = settings()
     check_tenant_count(s, n_tenants)  # before anything is written
+    tuner_for(s)  # a bad TENANTGUARD_TUNER is bad input: one line now, not a failed base_job
     s.ensure_home()
     use_store(s)  # an unreachable MLFLOW_TRACKING_URI: one line now, not a failed base_job minutes later
     run_demo(s, n_tenants=n_tenants, seed=seed, echo=click.echo)
