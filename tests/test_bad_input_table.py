@@ -132,25 +132,14 @@ def _acme_prepared(home: Path) -> None:
 
 
 def _acme_promoted_twice(home: Path) -> None:
-    import mlflow
+    from cli.helpers import promote_twice  # tests/cli is the package `cli`
 
     from tenantguard.config import Settings
-    from tenantguard.models.ngram_tuner import log_ngram_model, train_base
-    from tenantguard.registry import client as R
-    from tenantguard.registry import tags as T
-    from tenantguard.registry.promotion import audit_to_log, promote
 
     _acme_globex(home)
     s = Settings.from_env()
     s.ensure_home()
-    reg = R.Registry(s.mlflow_tracking_uri, s.artifact_root)
-    with mlflow.start_run(experiment_id=reg.experiment_id("tenantguard/acme")) as run:
-        info = log_ngram_model(train_base(["hello\nworld"]))
-    tags = {T.TAG_TENANT: "acme", T.TAG_FEATURE: "support-assistant", T.TAG_ISOLATION: "passed",
-            T.TAG_BEHAVIOR: "passed"}
-    for _ in range(2):
-        version = str(reg.register("support-assistant.acme", info.model_uri, run.info.run_id, tags).version)
-        promote(reg, "support-assistant.acme", version, audit_to_log(s, actor="test"))
+    promote_twice(s)
 
 
 def _port_9_closed(home: Path) -> None:

@@ -56,3 +56,24 @@ def save_model(lm, path: Path) -> str:
     mlflow.pyfunc.save_model(str(path), python_model=str(code), artifacts={"lm": str(lm_file)},
                              pip_requirements=ngram_tuner.pip_requirements(), signature=signature())
     return str(path)
+
+
+def promote_twice(settings, name: str = "support-assistant.acme"):
+    """Versions 1 and 2 of `name` (tenant acme), both passed and promoted in turn: 2 is champion, 1 the
+    rollback target; returns the registry."""
+    import mlflow
+
+    from tenantguard.models.ngram_tuner import log_ngram_model, train_base
+    from tenantguard.registry import client as R
+    from tenantguard.registry import tags as T
+    from tenantguard.registry.promotion import audit_to_log, promote
+
+    reg = R.Registry(settings.mlflow_tracking_uri, settings.artifact_root)
+    with mlflow.start_run(experiment_id=reg.experiment_id(T.tenant_experiment("acme"))) as run:
+        info = log_ngram_model(train_base(["hello\nworld"]))
+    tags = {T.TAG_TENANT: "acme", T.TAG_FEATURE: "support-assistant", T.TAG_ISOLATION: "passed",
+            T.TAG_BEHAVIOR: "passed"}
+    for _ in range(2):
+        version = str(reg.register(name, info.model_uri, run.info.run_id, tags).version)
+        promote(reg, name, version, audit_to_log(settings, actor="test"))
+    return reg

@@ -12,13 +12,10 @@ import pytest
 
 from tenantguard.config import Settings
 from tenantguard.killswitch.audit import AuditLog
-from tenantguard.models.ngram_tuner import log_ngram_model, train_base
-from tenantguard.registry import client as R
 from tenantguard.registry import tags as T
-from tenantguard.registry.promotion import audit_to_log, promote
 from tenantguard.tenants import Tenant, dump_tenants
 
-from .helpers import assert_bad_input, assert_usage_error, run
+from .helpers import assert_bad_input, assert_usage_error, promote_twice, run
 
 NAME = "support-assistant.acme"
 TENANTGUARD = Path(sys.executable).with_name("tenantguard")
@@ -30,14 +27,7 @@ def promoted(tg_home):
     s = Settings.from_env()
     s.ensure_home()
     dump_tenants([Tenant("acme", "Acme", "eu-west", ("support-assistant",), "p")], s.tenants_file)
-    reg = R.Registry(s.mlflow_tracking_uri, s.artifact_root)
-    with mlflow.start_run(experiment_id=reg.experiment_id("tenantguard/acme")) as r:
-        info = log_ngram_model(train_base(["hello\nworld"]))
-    tags = {T.TAG_TENANT: "acme", T.TAG_FEATURE: "support-assistant", T.TAG_ISOLATION: "passed",
-            T.TAG_BEHAVIOR: "passed"}
-    for _ in range(2):
-        v = str(reg.register(NAME, info.model_uri, r.info.run_id, tags).version)
-        promote(reg, NAME, v, audit_to_log(s, actor="test"))
+    reg = promote_twice(s, NAME)
     yield s, reg
     mlflow.set_tracking_uri(None)
 
