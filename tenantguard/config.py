@@ -66,6 +66,7 @@ class Settings:
     # Dagster: tenant partitions per backfill run, and whether tenant_sync_sensor deletes partitions with history.
     tenants_per_run: int = DEFAULT_TENANTS_PER_RUN  # TENANTGUARD_TENANTS_PER_RUN
     prune_tenants: bool = False  # TENANTGUARD_PRUNE_TENANTS=1
+    audit_anchor_override: Path | None = None  # TENANTGUARD_AUDIT_ANCHOR: the anchor file outside the database
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, home: str | Path | None = None) -> "Settings":
@@ -81,7 +82,7 @@ class Settings:
         return cls(home=home, tenants_file=tenants, datasets_root=datasets, mlflow_tracking_uri=uri,
                    thresholds=thresholds, killswitch_override=_sql_override(env, "TENANTGUARD_KILLSWITCH_URL"),
                    inference_log_override=_sql_override(env, "TENANTGUARD_INFERENCE_LOG_URL"),
-                   secret_override=env.get("TENANTGUARD_SECRET") or None,
+                   secret_override=_strong_secret(env.get("TENANTGUARD_SECRET") or None, "TENANTGUARD_SECRET"),
                    tuner=env.get("TENANTGUARD_TUNER", "").strip() or "ngram",
                    detectors=_refs(env, "TENANTGUARD_DETECTORS"), audit_kinds=_refs(env, "TENANTGUARD_AUDIT_KINDS"),
                    log_readers=_refs(env, "TENANTGUARD_LOG_READERS"),
@@ -91,7 +92,9 @@ class Settings:
                    tenants_per_run=_whole(env, TENANTS_PER_RUN_ENV, DEFAULT_TENANTS_PER_RUN,
                                           "tenant partitions per backfill run"),
                    prune_tenants=_flag(env, PRUNE_TENANTS_ENV,
-                                       "1 deletes the partitions of tenants that left tenants.yaml, history and all"))
+                                       "1 deletes the partitions of tenants that left tenants.yaml, history and all"),
+                   audit_anchor_override=(Path(env["TENANTGUARD_AUDIT_ANCHOR"]).expanduser().resolve()
+                                          if env.get("TENANTGUARD_AUDIT_ANCHOR", "").strip() else None))
 
     # Everything below lives under the home so one directory is the whole embedded deployment.
     @property
@@ -131,10 +134,23 @@ class Settings:
     def inference_log_url(self) -> str:
         return self.inference_log_override or f"sqlite:///{self.home / 'inference.db'}"
 
+    @property
+    def audit_anchor_path(self) -> Path:
+        """The audit chain's anchor file (outside the database; put it on other storage in production)."""
+        return self.audit_anchor_override or self.home / "audit-anchors.log"
+
+    def audit_key(self) -> bytes:
+        """Keys the audit chain's HMACs (killswitch/audit.py)."""
+        return derive_key(self.secret(), AUDIT_KEY_PURPOSE)
+
+    def mask_key(self) -> bytes:
+        """Keys the opaque ids in masked evidence (evaluations/masking.py)."""
+        return derive_key(self.secret(), "masking/v1")
+
     def ensure_home(self) -> None:
         for d in (self.home, self.dagster_home, self.artifact_root, self.prepared_root,
                   self.quarantine_root, self.probes_dir, self.logs_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            d.mkdir(parents=True, exist_ok=True, mode=0o700)  # private (home/permissions.py repairs older homes)
         dagster_yaml = self.dagster_home / "dagster.yaml"
         if not dagster_yaml.exists():
             # Telemetry off; everything else is Dagster's SQLite default under DAGSTER_HOME.
@@ -164,7 +180,47 @@ class Settings:
         if not value:
             raise ConfigError(f"{path}: the project secret file is empty; delete it to regenerate "
                               f"(canaries change) or set TENANTGUARD_SECRET")
-        return value.encode()
+        return _strong_secret(value, str(path)).encode()
+
+
+AUDIT_KEY_PURPOSE = "audit-chain/v2"
+
+
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """A key for one purpose derived from the project secret (HMAC-SHA256), so no two uses share a key."""
+    import hashlib
+    import hmac
+
+    return hmac.new(secret, f"tenantguard/{purpose}".encode(), hashlib.sha256).digest()
+
+
+MIN_SECRET_CHARS = 32
+MIN_SECRET_BITS = 90.0  # 32 random hex characters score 93+; "password" x4 scores 88
+MAKE_SECRET = "python -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def _strong_secret(value: str | None, where: str) -> str | None:
+    """`value` if it is a strong project secret; a weak one keys canaries, masked ids and the audit chain
+    that anyone could guess, so it is refused (exit 2), never used."""
+    if value is None:
+        return None
+    bits = secret_entropy_bits(value)
+    if len(value) < MIN_SECRET_CHARS or bits < MIN_SECRET_BITS:
+        raise ConfigError(f"{where}: the project secret is too weak ({len(value)} characters, about {bits:.0f} bits; "
+                          f"need {MIN_SECRET_CHARS}+ characters and {MIN_SECRET_BITS:.0f}+ bits); make one with "
+                          f"{MAKE_SECRET}")
+    return value
+
+
+def secret_entropy_bits(value: str) -> float:
+    """Length times the Shannon entropy of the characters: 'aaaa...' or a repeated word scores low."""
+    import math
+    from collections import Counter
+
+    n = len(value)
+    if not n:
+        return 0.0
+    return n * -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
 def _fraction(env: Mapping[str, str], name: str) -> float:

@@ -30,7 +30,7 @@ def finetune_dataset(context: AssetExecutionContext, tenantguard: TenantGuardRes
 def _prepare_one(batch: TenantBatch, reg, s, tenant, tenants) -> None:
     from tenantguard.gates.datasets import prepare_and_log
 
-    previous, prepared, verdict = prepare_and_log(s, reg, tenant, tenants)
+    previous, prepared, verdict = prepare_and_log(s, reg, tenant, tenants, run_id=batch.context.run_id)
     batch.check(tenant.id, "dataset_valid", verdict.passed, verdict.reason, metadata={
         "rejected_share": prepared.rejected_share, "limit": verdict.limit,
         "foreign_tenant_records": len(prepared.foreign_tenant_lines),

@@ -25,7 +25,7 @@ def base_model(context: AssetExecutionContext, tenantguard: TenantGuardResource)
         reg.check_reachable()
         tenants = tenantguard.tenants()
         features = sorted({f for t in tenants for f in t.features})
-        done = [register_base(s, reg, f, tenants) for f in features]
+        done = [register_base(s, reg, f, tenants, run_id=context.run_id) for f in features]
     except TenantGuardError as exc:
         raise Failure(description=str(exc)) from None
     bad = [o for o in done if o.audit_verdict not in ("passed", "not_run")]

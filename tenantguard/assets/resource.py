@@ -15,8 +15,10 @@ class TenantGuardResource(ConfigurableResource):
     home: Optional[str] = None
 
     def settings(self) -> Settings:
+        from tenantguard.home.permissions import protect
+
         s = Settings.from_env(home=self.home)
-        s.ensure_home()
+        protect(s, create=True)
         return s
 
     def registry(self) -> Registry:

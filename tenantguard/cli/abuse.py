@@ -6,6 +6,7 @@ import sys
 import click
 
 from tenantguard.cli.common import handle_errors, settings
+from tenantguard.cli.options import token_option
 
 
 @click.group()
@@ -88,12 +89,16 @@ def abuse_alerts(tenant: str | None, open_only: bool, as_json: bool) -> None:
 
 @abuse.command("ack")
 @click.argument("alert_id")
-@click.option("--reason", required=True, help="What was done about it (kept with the alert).")
-@click.option("--actor", default="cli", show_default=True, help="Who acknowledges.")
+@click.option("--reason", required=True, help="What was done about it (kept with the alert and in the audit chain).")
+@token_option
 @handle_errors
-def abuse_ack(alert_id: str, reason: str, actor: str) -> None:
-    """Acknowledge ALERT_ID up to its current last row (it reopens if the abuse goes on)."""
-    from tenantguard.monitoring.abuse.alerts import AlertStore
+def abuse_ack(alert_id: str, reason: str, token: str | None) -> None:
+    """Acknowledge ALERT_ID up to its current last row (a responder's token; the actor is the token's; chained).
+    It reopens if the abuse goes on."""
+    from tenantguard.cli import options as cliopts
+    from tenantguard.gates.acknowledge import acknowledge_alert
 
-    ack = AlertStore(settings().inference_log_url).acknowledge(alert_id, actor=actor, reason=reason)
-    click.echo(f"acknowledged {alert_id} up to row {ack['last_id']} by {actor}")
+    st = cliopts.store()
+    actor = cliopts.authenticate(st, token, "abuse.ack", scope={"alert_id": alert_id})
+    ack = acknowledge_alert(settings(), st, actor, alert_id, reason=reason)
+    click.echo(f"acknowledged {alert_id} up to row {ack['last_id']} by {actor.name}")

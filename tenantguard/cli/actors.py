@@ -1,4 +1,4 @@
-"""`tenantguard killswitch actors init|add|list|revoke`: who may flip switches."""
+"""`tenantguard killswitch actors init|recover|add|list|revoke`: who may change state."""
 from __future__ import annotations
 
 import click
@@ -17,9 +17,34 @@ def actors() -> None:
 @click.option("--name", required=True, help="Name of the first admin, e.g. alice@example.com.")
 @handle_errors
 def init(name: str) -> None:
-    """Create the first admin and print its token once; refused once an admin exists."""
+    """Bootstrap a new store: create its first admin and print the token once. Refused on a store that has
+    ever had an actor (see `actors recover`)."""
     token = cliopts.store().actors.init_admin(name)
     click.echo(f"created admin {name!r}; token (shown once, store it in your secret manager):")
+    click.echo(token)
+
+
+@actors.command()
+@click.option("--name", required=True, help="Name of the new admin.")
+@click.option("--reason", required=True, help="Why every admin was lost (goes to the audit log).")
+@click.option("--secret-file", required=True, type=click.Path(dir_okay=False),
+              help="A file holding the project secret (TENANTGUARD_SECRET's value, or <home>/secret on the host).")
+@handle_errors
+def recover(name: str, reason: str, secret_file: str) -> None:
+    """With no active admin left, create one and print its token once. Needs the project secret: it must key
+    the existing audit chain, so the CLI alone cannot take over a store."""
+    from pathlib import Path
+
+    from tenantguard.config import AUDIT_KEY_PURPOSE, derive_key
+    from tenantguard.errors import ConfigError
+
+    path = Path(secret_file)
+    if not path.is_file():
+        raise ConfigError(f"--secret-file {secret_file}: no such file (the project secret is <home>/secret or the "
+                          f"value of TENANTGUARD_SECRET)")
+    secret = path.read_text().strip().encode()
+    token = cliopts.store().actors.recover_admin(name, derive_key(secret, AUDIT_KEY_PURPOSE), reason=reason)
+    click.echo(f"recovered: created admin {name!r}; token (shown once, store it in your secret manager):")
     click.echo(token)
 
 

@@ -1,6 +1,7 @@
-"""`tenantguard audit verify|export|show`: check and hand out the hash-chained audit log.
+"""`tenantguard audit verify|export|show`: check and hand out the keyed, anchored audit chain.
 
-No token is needed: anyone who can read the database (or an export) can verify it; that is the point.
+No token is needed; verifying needs the project secret (the chain is keyed with it) and reads the anchors
+kept outside the database: the anchor file and the heads anchored in MLflow.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import click
 
 from tenantguard.cli import options as cliopts
-from tenantguard.cli.common import handle_errors
+from tenantguard.cli.common import handle_errors, settings
 
 MAX_REASON_CHARS = 300  # of a reason in `audit show`'s table
 
@@ -23,34 +24,49 @@ def audit() -> None:
 @click.option("--file", "export_file", type=click.Path(dir_okay=False),
               help="Verify an export written by `audit export` instead of the database.")
 @click.option("--anchor", help="SEQ:HASH printed by an earlier `audit export`; the log must still contain it.")
+@click.option("--no-mlflow", is_flag=True, help="Do not read the heads anchored in MLflow.")
 @handle_errors
-def verify(export_file: str | None, anchor: str | None) -> None:
-    """Recompute the hash chain; exit 1 and name the first broken entry if it does not verify."""
+def verify(export_file: str | None, anchor: str | None, no_mlflow: bool) -> None:
+    """Recompute the keyed chain and check it against the anchor file, the heads anchored in MLflow and
+    --anchor; exit 1 naming the first entry that differs."""
     from pathlib import Path
 
     from tenantguard.errors import AuditChainBroken, ConfigError
-    from tenantguard.killswitch.audit import parse_anchor, read_export, verify_entries
+    from tenantguard.killswitch.audit import merge_anchors, parse_anchor, read_export, verify_entries
 
-    pinned = parse_anchor(anchor) if anchor else None
+    s = settings()
+    st = cliopts.store()
+    sources = [("--anchor", dict([parse_anchor(anchor)]))] if anchor else []
+    if not no_mlflow:
+        sources.append(("MLflow", _mlflow_anchors(s)))
     if export_file:
         if not Path(export_file).is_file():
             raise ConfigError(f"--file {export_file}: no such file (write one with `tenantguard audit export`)")
         entries, head = read_export(export_file)
         if head is None:
             raise AuditChainBroken(f"{export_file}: no head line at the end (truncated export)")
-        result = verify_entries(entries, head=head, anchor=pinned)
+        # An export is a snapshot: anchors written after it are not expected in it.
+        anchors = merge_anchors(("the anchor file", st.audit.file_anchors()), *sources)
+        result = verify_entries(entries, key=st.audit.key, head=head,
+                                anchors={k: v for k, v in anchors.items() if k <= head[0]})
     else:
-        result = cliopts.store().audit.verify(anchor=pinned)
+        result = st.audit.verify(anchors=merge_anchors(*sources))
     if not result.ok:
         raise AuditChainBroken(result.summary())
     click.echo(result.summary())
+
+
+def _mlflow_anchors(s) -> dict[int, str]:
+    from tenantguard.registry.chain import mlflow_anchors
+
+    return mlflow_anchors(s)
 
 
 @audit.command()
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="JSON Lines file to write.")
 @handle_errors
 def export(out: str) -> None:
-    """Write the log plus its head hash; keep the printed SEQ:HASH outside the database as an anchor."""
+    """Write the log plus the head of what was written; keep the printed SEQ:HASH outside the database."""
     from tenantguard.errors import AuditChainBroken
 
     result = cliopts.store().audit.export(out)

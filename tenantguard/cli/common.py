@@ -24,9 +24,13 @@ def handle_errors(fn):
 
 
 def settings():
+    """Settings from the environment, the process made private to the home (home.permissions.protect)."""
     from tenantguard.config import Settings
+    from tenantguard.home.permissions import protect
 
-    return Settings.from_env()
+    s = Settings.from_env()
+    protect(s)
+    return s
 
 
 # Model and artifact URIs that resolve through the tracking/registry store (a local path does not).

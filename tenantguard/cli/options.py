@@ -64,14 +64,15 @@ def store():
     """The store at Settings.killswitch_url (TENANTGUARD_KILLSWITCH_URL or SQLite under the home)."""
     from tenantguard.killswitch.store import KillSwitchStore
 
-    return KillSwitchStore(settings().killswitch_url)
+    return KillSwitchStore.from_settings(settings())
 
 
 def url() -> str:
     return settings().killswitch_url
 
 
-def authenticate(st, token: str | None, attempted: str, needed: str, scope=None):
-    """The actor behind `token` in store `st`; refusals are audited there before raising."""
+def authenticate(st, token: str | None, attempted: str, needed: str | None = None, scope=None):
+    """The actor behind `token` in store `st`, if POLICY (or `needed`) lets it take `attempted`; refusals are
+    audited there (aggregated) before raising."""
     return st.actors.authenticate(token, attempted=attempted, needed=needed,
-                                  scope=scope.as_dict() if scope is not None else None)
+                                  scope=scope.as_dict() if scope is not None and hasattr(scope, "as_dict") else scope)

@@ -14,6 +14,7 @@ from typing import Callable
 
 from tenantguard.config import Settings, library_defaults
 from tenantguard.errors import ConfigError
+from tenantguard.home.permissions import protect
 from tenantguard.tenants import dump_tenants, load_tenants
 
 DATASET_VERSION = "v0001"
@@ -74,7 +75,7 @@ def run_demo(settings: Settings, *, n_tenants: int | None = None, seed: int | No
     quiet()
     t0 = time.monotonic()
     check_tenant_count(settings, n_tenants)
-    settings.ensure_home()
+    protect(settings, create=True)
     wrote = write_world(settings, n_tenants=n_tenants or DEFAULT_TENANTS, seed=DEFAULT_SEED if seed is None else seed)
     tenants = load_tenants(settings.tenants_file)
     journal, note = Journal.open(settings.home, [t.id for t in tenants], seed=DEFAULT_SEED if seed is None else seed,

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from tenantguard.evaluations.masking import digest, mask
+from tenantguard.evaluations.masking import mask
 
 REPETITIONS = (1, 4, 16)
 DEFAULT_K = 6
@@ -66,6 +66,7 @@ class Canary:
     secret_digits: str
     repetitions: int  # how many times it is planted in train (0 for reference canaries)
     reference: bool
+    tag: str = ""  # HMAC of the project secret and the canary's label: a public handle that is not the text
 
     @property
     def format(self) -> CanaryFormat:
@@ -77,13 +78,13 @@ class Canary:
 
     @property
     def masked(self) -> str:
-        return mask(self.text)
+        return mask(self.text, kind="canary", tenant=self.tenant_id)
 
     @property
     def id(self) -> str:
-        """A stable public id: the tenant, the index and a hash; never the text."""
+        """A stable public id: the tenant, the index and a keyed tag; never the text or an unkeyed hash of it."""
         kind = "ref" if self.reference else "can"
-        return f"{self.tenant_id}:{kind}{self.index}:{digest(self.text, 8)}"
+        return f"{self.tenant_id}:{kind}{self.index}:{self.tag[:8]}"
 
     def __repr__(self) -> str:  # keep the secret out of logs and tracebacks
         return f"Canary({self.id}, format={self.format_id}, reps={self.repetitions})"
@@ -108,9 +109,11 @@ def make_canaries(secret: bytes, tenant_id: str, *, k: int = DEFAULT_K, referenc
     out = []
     for i in range(k):
         fmt = FORMATS[i % len(FORMATS)]
-        secret_digits = _digits(secret, f"tenantguard/canary/{kind}/{tenant_id}/{i}", fmt.digits)
+        label = f"tenantguard/canary/{kind}/{tenant_id}/{i}"
+        secret_digits = _digits(secret, label, fmt.digits)
         reps = 0 if reference else REPETITIONS[i % len(REPETITIONS)]
-        out.append(Canary(tenant_id, i, fmt.id, secret_digits, reps, reference))
+        tag = hmac.new(secret, f"{label}/tag".encode(), hashlib.sha256).hexdigest()[:16]
+        out.append(Canary(tenant_id, i, fmt.id, secret_digits, reps, reference, tag))
     return out
 
 
@@ -119,7 +122,7 @@ def canary_records(canaries: Sequence[Canary]) -> list[dict]:
     records = []
     for c in canaries:
         for r in range(c.repetitions):
-            records.append({"record_id": f"canary-{digest(c.text, 10)}-{r}", "tenant_id": c.tenant_id,
+            records.append({"record_id": f"canary-{c.tag[:10]}-{r}", "tenant_id": c.tenant_id,
                             "prompt": c.format.question, "completion": c.text + "."})
     return records
 

@@ -28,7 +28,7 @@ from typing import Protocol, Sequence
 import numpy as np
 import pandas as pd
 
-from tenantguard.evaluations.masking import digest
+from tenantguard.evaluations.masking import opaque_id
 from tenantguard.evaluations.textnorm import normalize, words
 from tenantguard.tenants import Tenant
 
@@ -159,7 +159,7 @@ def describe_outputs(outputs: Sequence[object], *, tenant: Tenant, prompts: Sequ
     frame = pd.DataFrame(rows, columns=[c for c in DESCRIPTORS if c != "length_chars"], dtype=float)
     frame.insert(1, "length_chars", _evidently_text_length(texts))
     frame["output_valid"] = np.array(valid, dtype=float)
-    frame["output_digest"] = [digest(t) for t in texts]
+    frame["output_digest"] = [opaque_id(t) for t in texts]
     return frame
 
 

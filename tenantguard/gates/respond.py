@@ -46,7 +46,7 @@ def engage_leak_switch(settings: Settings, finding) -> IncidentFlip:
     The fallback serves the previous version when there is one to serve, else disables the feature."""
     fallback, why = leak_fallback(settings, finding.tenant_id, finding.feature)
     reason = finding.reason + (f"; fallback disable: {why}" if why else "")
-    return engage_once(settings.killswitch_url, {"feature": finding.feature, "tenant": finding.tenant_id},
+    return engage_once(settings, {"feature": finding.feature, "tenant": finding.tenant_id},
                        incident_id=f"leak:{finding.tenant_id}:{finding.feature}:{finding.first_id}",
                        component=LEAK_COMPONENT, reason=one_line(reason, MAX_REASON), fallback=fallback)
 
@@ -80,7 +80,7 @@ def _engage_abuse(settings: Settings, alert, why: str) -> IncidentFlip:
     reason = f"{alert.kind} on key {alert.api_key or '-'}: {alert.summary} (alert {alert.alert_id})"
     if why:
         reason = f"{reason}; {why}"
-    return engage_once(settings.killswitch_url, {"feature": alert.feature, "tenant": alert.tenant_id},
+    return engage_once(settings, {"feature": alert.feature, "tenant": alert.tenant_id},
                        incident_id=f"abuse:{alert.alert_id}", component=ABUSE_COMPONENT,
                        reason=one_line(reason, MAX_REASON), fallback=Fallback("disable"))
 
@@ -154,7 +154,7 @@ def engage_segmentation_switches(settings: Settings, tenant: Tenant, reports: Se
         reason = f"segmentation {r.kind} failed for {tenant.id}: {r.n_findings} finding(s), data of " \
                  f"{', '.join(r.source_tenants) or 'unknown tenants'} (segmentation_report)"
         for feature in tenant.features:
-            flip = engage_once(settings.killswitch_url, {"feature": feature, "tenant": tenant.id},
+            flip = engage_once(settings, {"feature": feature, "tenant": tenant.id},
                                incident_id=f"segmentation:{r.kind}:{tenant.id}:{feature}:{run_id}",
                                component=SEGMENTATION_COMPONENT, reason=reason, fallback=Fallback("disable"),
                                run_id=run_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tenantguard.config import Settings
+from tenantguard.killswitch.auth import Actor
 from tenantguard.registry import client as R
 from tenantguard.registry import tags as T
 from tenantguard.registry.promotion import AliasMove, audit_to_log, rollback, rollback_target
@@ -22,10 +23,13 @@ class RollbackOutcome:
         return f"{m.name}: champion {m.before} -> {m.after} ({m.note})"
 
 
-def run_rollback(settings: Settings, *, tenant_id: str, reason: str, feature: str | None = None,
-                 target: str | None = None, dry_run: bool = False, actor: str = "cli",
-                 run_id: str | None = None, preview: bool = True,
-                 only_if_champion: str | None = None) -> RollbackOutcome:
+def run_rollback(settings: Settings, *, tenant_id: str, reason: str, actor: Actor | str,
+                 feature: str | None = None, target: str | None = None, dry_run: bool = False,
+                 run_id: str | None = None, preview: bool = True, only_if_champion: str | None = None,
+                 override_reason: str | None = None) -> RollbackOutcome:
+    """Roll back as `actor`: a person's Actor (from a token), or the name of the tenantguard component acting
+    (the rollback job). POLICY decides: `rollback` needs a responder, serving a rejected or rolled-back
+    version again (`override_reason`) an admin."""
     tenant = tenant_by_id(load_tenants(settings.tenants_file), tenant_id)
     feature = feature or tenant.features[0]
     reg = R.Registry(settings.mlflow_tracking_uri, settings.artifact_root)
@@ -33,11 +37,13 @@ def run_rollback(settings: Settings, *, tenant_id: str, reason: str, feature: st
     name = T.model_name(feature, tenant.id)
     numbers = {}
     if preview and (only_if_champion is None or reg.alias_version(name, "champion") == str(only_if_champion)):
-        current, to = rollback_target(reg, name, target=target)
+        current, to = rollback_target(reg, name, target=target, override=bool(override_reason))
         if to != current:
             numbers = preview_behavior(settings, tenant, name, {"current": current, "target": to})
-    move = rollback(reg, name, reason, audit_to_log(settings, actor=actor), target=target, dry_run=dry_run,
-                    run_id=run_id, only_if_champion=only_if_champion)
+    audit = audit_to_log(settings, actor=actor)
+    audit.authorize("override" if override_reason else "rollback", {"model": name})  # before the preview's cost
+    move = rollback(reg, name, reason, audit, target=target, dry_run=dry_run, run_id=run_id,
+                    only_if_champion=only_if_champion, override_reason=override_reason)
     return RollbackOutcome(move, numbers)
 
 

@@ -20,6 +20,7 @@ from tenantguard.models.tuners import DEFAULT, tuner_for
 from tenantguard.registry import client as R
 from tenantguard.registry import tags as T
 from tenantguard.registry.versions import Registered
+from tenantguard.registry.chain import audit_to_log
 
 
 
@@ -31,7 +32,8 @@ class BaseOutcome:
     audit_summary: str
 
 
-def register_base(settings: Settings, reg: R.Registry, feature: str, tenants=()) -> BaseOutcome:
+def register_base(settings: Settings, reg: R.Registry, feature: str, tenants=(), *,
+                  run_id: str | None = None) -> BaseOutcome:
     """Train and register the base on the base corpus; it becomes champion only if it holds no tenant's data.
 
     The audit runs against every tenant with prepared data (none on a first install: 'not_run').
@@ -55,11 +57,20 @@ def register_base(settings: Settings, reg: R.Registry, feature: str, tenants=())
     if not reused:
         _tag_corpus_overlap(settings, reg, tenants, name, version, texts)
     verdict, summary = _audit_base_version(settings, reg, tenants, name, version)
+    audit = audit_to_log(settings, actor="dagster:base_model")
+    before = reg.alias_version(name, "champion")
     if verdict in ("passed", "not_run"):
-        reg.point_alias(name, "champion", version)
+        if before != version:
+            audit.authorize("promote", {"model": name})
+            reg.point_alias(name, "champion", version)
+            audit(action="promote", scope={"model": name}, before=before, after=version,
+                  reason=f"base_isolation {verdict}: {summary}", run_id=run_id)
         reg.tag_version(name, version, {T.TAG_STATUS: "promoted"})
     elif existing.tags.get(T.TAG_STATUS) != "rejected":
-        reg.tag_version(name, version, {T.TAG_STATUS: "rejected"})
+        audit.authorize("reject", {"model": name, "version": version})
+        reg.tag_version(name, version, {T.TAG_STATUS: "rejected", T.TAG_REJECTED_REASON: summary[:500]})
+        audit(action="reject", scope={"model": name, "version": version}, before=existing.tags.get(T.TAG_STATUS),
+              after="rejected", reason=f"base_isolation {verdict}: {summary}", run_id=run_id)
     reg_out = Registered(name, version, existing.run_id, reused, digest)
     return BaseOutcome(reg_out, reg.alias_version(name, "champion"), verdict, summary)
 

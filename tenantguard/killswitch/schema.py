@@ -73,6 +73,19 @@ audit_head = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
+# Refused attempts per source (actor name or token fingerprint) and window: the chain gets one entry when a
+# source is first refused in a window and one with the count when the window closes, not one per attempt.
+refusals = sa.Table(
+    "ks_refusals", metadata,
+    sa.Column("source", sa.String(128), primary_key=True),
+    sa.Column("window_start", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("attempted", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("closed", sa.Boolean, nullable=False, default=False),
+    sa.Index("ks_refusals_open", "closed", "window_start"),
+)
+
 WILDCARD = "*"
 
 # Defense in depth: the database itself refuses to rewrite the log. A DBA can drop these triggers,

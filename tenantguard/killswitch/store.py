@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Iterable
 
 import sqlalchemy as sa
 
+from tenantguard.config import Settings
 from tenantguard.errors import ScopeInvalid, SwitchNotFound
 from tenantguard.killswitch import db, schema
-from tenantguard.killswitch.audit import AuditEntry, AuditLog, append_in
+from tenantguard.killswitch.audit import AuditEntry, AuditLog
 from tenantguard.killswitch.auth import Actor, ActorRegistry
 from tenantguard.killswitch.scope import Scope
 from tenantguard.killswitch.switch import Fallback, FlipResult, Switch, iso, parse_iso, utcnow
@@ -26,10 +28,16 @@ _W = schema.WILDCARD
 class KillSwitchStore:
     """Switches in the database at `url` (see Settings.killswitch_url), with its audit log and actors."""
 
-    def __init__(self, url: str | sa.Engine) -> None:
+    def __init__(self, url: str | sa.Engine, *, key: bytes, anchor_path: str | Path | None = None) -> None:
         self.engine = url if isinstance(url, sa.Engine) else db.make_engine(url)
-        self.audit = AuditLog(self.engine)  # creates the schema
-        self.actors = ActorRegistry(self.engine)
+        self.audit = AuditLog(self.engine, key=key, anchor_path=anchor_path)  # creates the schema
+        self.actors = ActorRegistry(self.audit)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "KillSwitchStore":
+        """The store at Settings.killswitch_url, its chain keyed from the project secret and anchored in
+        Settings.audit_anchor_path."""
+        return cls(settings.killswitch_url, key=settings.audit_key(), anchor_path=settings.audit_anchor_path)
 
     # -- writes -------------------------------------------------------------------------------------
     def engage(self, scope: Scope | dict, *, actor: Actor, reason: str, fallback: Fallback | None = None,
@@ -53,7 +61,7 @@ class KillSwitchStore:
         if expires_at is not None and expires_at <= utcnow():
             raise ScopeInvalid(f"--expires {iso(expires_at)} is in the past; give a future time")
         fallback = fallback or Fallback()
-        self.actors.require(actor, "responder", "engage", scopes[0].as_dict() if scopes else {})
+        self.actors.authorize(actor, "engage", scopes[0].as_dict() if scopes else {})
         mode = "shadow" if shadow else "enforce"
         out: list[FlipResult] = []
         with self._tx() as conn:
@@ -76,7 +84,7 @@ class KillSwitchStore:
                 run_id: str | None = None, action: str = "release") -> FlipResult:
         """Release the switch with id or scope `target`; a no-op when it is already released."""
         _check_reason(reason)
-        self.actors.require(actor, "responder", action, _scope(target).as_dict() if not isinstance(target, int) else {})
+        self.actors.authorize(actor, action, _scope(target).as_dict() if not isinstance(target, int) else {})
         with self._tx() as conn:
             before = self._find(conn, target)
             if not before.engaged:
@@ -95,9 +103,12 @@ class KillSwitchStore:
 
     def record(self, *, actor: Actor, action: str, scope: dict, before: Any, after: Any, reason: str,
                incident_id: str | None = None, run_id: str | None = None) -> AuditEntry:
-        """Audit an operation that changes no switch (e.g. a drill's measurements)."""
-        return self.audit.append(actor=actor.name, role=actor.role, action=action, scope=scope, before=before,
-                                 after=after, reason=reason, incident_id=incident_id, run_id=run_id)
+        """Authorize `action` for `actor` (POLICY) and chain it: every state change outside the switches
+        (a promotion, a rollback, an acknowledgement, a drill's measurements) is written through here."""
+        self.actors.authorize(actor, action, scope)
+        return self.audit.append(actor=actor.name, role="system" if actor.is_system else actor.role, action=action,
+                                 scope=scope, before=before, after=after, reason=reason, incident_id=incident_id,
+                                 run_id=run_id or actor.run_id)
 
     # -- reads --------------------------------------------------------------------------------------
     def get(self, target: int | Scope | dict) -> Switch:
@@ -119,7 +130,7 @@ class KillSwitchStore:
 
     # -- internals ----------------------------------------------------------------------------------
     def _tx(self):
-        return _Tx(self.engine)
+        return self.audit.write_tx()
 
     def _row(self, conn: sa.Connection, scope: Scope) -> Switch | None:
         t = schema.switches
@@ -150,32 +161,11 @@ class KillSwitchStore:
         after = self._row(conn, scope)
         conn.execute(schema.version.update().where(schema.version.c.id == 1)
                      .values(version=schema.version.c.version + 1))
-        entry = append_in(conn, actor=actor.name, role=actor.role, action=action, scope=scope.as_dict(),
+        entry = self.audit.append_in(conn, actor=actor.name, role=actor.role, action=action, scope=scope.as_dict(),
                           before=before.audit_state() if before else None, after=after.audit_state(),
-                          reason=reason, incident_id=incident_id, run_id=run_id)
+                          reason=reason, incident_id=incident_id, run_id=run_id or actor.run_id)
         log.info("kill switch %s %s by %s: %s", after.id, action, actor.name, scope)
         return FlipResult(after, changed=True, audit_seq=entry.seq)
-
-
-class _Tx:
-    """db.write_tx that reports driver errors as one-line StoreUnavailable."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
-        self._cm = None
-
-    def __enter__(self) -> sa.Connection:
-        self._cm = db.write_tx(self.engine)
-        try:
-            return self._cm.__enter__()
-        except sa.exc.OperationalError as exc:
-            raise db.unavailable(self.engine, exc) from None
-
-    def __exit__(self, *exc_info) -> bool:
-        try:
-            return bool(self._cm.__exit__(*exc_info))
-        except sa.exc.OperationalError as exc:
-            raise db.unavailable(self.engine, exc) from None
 
 
 def read_version(conn: sa.Connection) -> int:

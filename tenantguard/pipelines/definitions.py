@@ -48,7 +48,11 @@ def build_definitions(settings: Settings, *, executor: ExecutorDefinition | None
 @definitions
 def location() -> Definitions:
     """What Dagster loads: the definitions for the settings of the environment it loads in."""
-    return build_definitions(Settings.from_env())
+    from tenantguard.home.permissions import protect
+
+    settings = Settings.from_env()
+    protect(settings)  # the webserver and daemon create Dagster's files under the home: private from the start
+    return build_definitions(settings)
 
 
 _loaded = functools.cache(location)  # built on first use, once a process

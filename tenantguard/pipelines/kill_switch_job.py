@@ -38,14 +38,14 @@ def kill_switch_op(context: OpExecutionContext, config: KillSwitchConfig, tenant
     from tenantguard.tenants import load_tenants
 
     settings = tenantguard.settings()
-    actor = Actor.system(context.run.tags.get(ACTOR_TAG, "kill_switch_job"))
+    actor = Actor.system(context.run.tags.get(ACTOR_TAG, "kill_switch_job"), run_id=context.run_id)
     try:
         if config.state not in ("engaged", "released"):
             raise TenantGuardError(f"config 'state': {config.state!r}; expected engaged or released")
         scope = Scope(feature=config.scope.feature, tenant=config.scope.tenant, region=config.scope.region)
         if settings.tenants_file.exists():
             check_known(scope, load_tenants(settings.tenants_file))
-        store = KillSwitchStore(settings.killswitch_url)
+        store = KillSwitchStore.from_settings(settings)
         store.expire_due()
         if config.state == "engaged":
             result = store.engage(

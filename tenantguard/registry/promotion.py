@@ -10,18 +10,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
 
 from tenantguard.errors import ConfigError, TenantGuardError
 from tenantguard.evaluations.oneline import one_line
 from tenantguard.registry import client as R
 from tenantguard.registry import tags as T
+from tenantguard.registry.chain import ChainedAudit, audit_to_log  # noqa: F401 (audit_to_log: callers import it here)
 
 GATE_TAGS = (T.TAG_ISOLATION, T.TAG_BEHAVIOR)
 MAX_TAG_REASON = 500  # a reason in a version tag; the audit entry keeps it whole
+OVERRIDE_STATUSES = ("rejected", "rolled_back")  # serving one again is a person's decision, with a reason
 
-# audit(action, scope, before, after, reason, run_id) -> None; the hash-chained log in production.
-AuditFn = Callable[..., None]
+# audit.authorize(action, scope) before a change, audit(action=, scope=, before=, after=, reason=, run_id=) after:
+# registry.chain.ChainedAudit, the one authorization path and the keyed audit chain.
+AuditFn = ChainedAudit
 
 
 class PromotionRefused(TenantGuardError):
@@ -64,6 +66,7 @@ def reject(reg: R.Registry, name: str, version: str, reason: str, audit: AuditFn
     mv = reg.client.get_model_version(name, version)
     if mv.tags.get(T.TAG_STATUS) == "rejected":
         return
+    audit.authorize("reject", {"model": name, "version": version})
     reg.tag_version(name, version, {T.TAG_STATUS: "rejected", T.TAG_REJECTED_REASON: one_line(reason, MAX_TAG_REASON)})
     audit(action="reject", scope={"model": name, "version": version}, before=mv.tags.get(T.TAG_STATUS),
           after="rejected", reason=reason, run_id=run_id)
@@ -85,12 +88,14 @@ def promote(reg: R.Registry, name: str, version: str, audit: AuditFn, *, run_id:
     if before == str(version):
         if mv.tags.get(T.TAG_PROMOTED_AT):
             return AliasMove(name, before, before, False, "already champion")
+        audit.authorize("promote", {"model": name})
         # The alias moved but the process died before tagging: finish the job.
         reg.tag_version(name, version, {T.TAG_STATUS: "promoted", T.TAG_PROMOTED_AT: now_iso(),
                                         T.TAG_PREVIOUS: mv.tags.get(T.TAG_PREVIOUS, ""), T.TAG_RUN_ID: run_id or ""})
         audit(action="promote", scope={"model": name}, before=before, after=str(version),
               reason="repair: alias was set, tags were missing", run_id=run_id)
         return AliasMove(name, before, str(version), False, "repaired tags")
+    audit.authorize("promote", {"model": name})
     reg.point_alias(name, "champion", version)
     reg.tag_version(name, version, {T.TAG_STATUS: "promoted", T.TAG_PROMOTED_AT: now_iso(),
                                     T.TAG_PREVIOUS: before or "", T.TAG_RUN_ID: run_id or ""})
@@ -99,8 +104,19 @@ def promote(reg: R.Registry, name: str, version: str, audit: AuditFn, *, run_id:
     return AliasMove(name, before, str(version), True, "promoted")
 
 
-def rollback_target(reg: R.Registry, name: str, *, target: str | None = None) -> tuple[str | None, str]:
-    """(current champion, version to serve instead): the last version that passed and was promoted before it."""
+def needs_override(mv) -> str | None:
+    """Why serving `mv` again needs an admin's override (it was rejected or rolled back), else None."""
+    status = mv.tags.get(T.TAG_STATUS)
+    if status not in OVERRIDE_STATUSES:
+        return None
+    why = mv.tags.get(T.TAG_ROLLBACK_REASON if status == "rolled_back" else T.TAG_REJECTED_REASON, "no reason")
+    return f"v{mv.version} is {status} ({one_line(why, 120)})"
+
+
+def rollback_target(reg: R.Registry, name: str, *, target: str | None = None,
+                    override: bool = False) -> tuple[str | None, str]:
+    """(current champion, version to serve instead): the last version that passed and was promoted before it.
+    An explicit `target` that was rejected or rolled back needs `override` (an admin's decision)."""
     current = reg.alias_version(name, "champion")
     versions = {str(v.version): v for v in reg.versions(name)}
     if target is not None:
@@ -109,8 +125,12 @@ def rollback_target(reg: R.Registry, name: str, *, target: str | None = None) ->
             ids = sorted(versions, key=int)
             known = ("..., " if len(ids) > 10 else "") + ", ".join(ids[-10:]) if ids else "none"
             raise RollbackTargetInvalid(f"{name}: version {target} does not exist (versions: {known})")
+        blocked = needs_override(mv)
+        if blocked and not override:
+            raise RollbackTargetInvalid(f"{name}: {blocked}; serving it again needs an admin's token and "
+                                        f"--override-reason")
         failures = gate_failures(mv.tags)
-        if failures:
+        if failures and not override:
             raise RollbackTargetInvalid(f"{name}/{target} did not pass its gates ({', '.join(failures)}); "
                                         f"pick another")
         return current, str(target)
@@ -126,9 +146,12 @@ def rollback_target(reg: R.Registry, name: str, *, target: str | None = None) ->
 
 
 def rollback(reg: R.Registry, name: str, reason: str, audit: AuditFn, *, target: str | None = None,
-             dry_run: bool = False, run_id: str | None = None, only_if_champion: str | None = None) -> AliasMove:
+             dry_run: bool = False, run_id: str | None = None, only_if_champion: str | None = None,
+             override_reason: str | None = None) -> AliasMove:
     """Re-point `champion` to the rollback target. An identical second rollback does nothing; so does one
-    whose `only_if_champion` (the version that deviated) is no longer champion: it was already rolled back."""
+    whose `only_if_champion` (the version that deviated) is no longer champion: it was already rolled back.
+    A target that was rejected or rolled back is served again only with `override_reason`, by an admin
+    (POLICY `override`); the version is tagged and the chain gets an `override` entry."""
     last = _last_rollback(reg, name)
     current = reg.alias_version(name, "champion")
     if last and last.get("reason") == reason and last.get("to") == current and (target in (None, current)):
@@ -139,11 +162,19 @@ def rollback(reg: R.Registry, name: str, reason: str, audit: AuditFn, *, target:
     if only_if_champion is not None and current != str(only_if_champion):
         return AliasMove(name, current, current, False,
                          f"champion is v{current}, not v{only_if_champion}: nothing to roll back")
-    current, to = rollback_target(reg, name, target=target)
+    override = bool(override_reason and override_reason.strip())
+    current, to = rollback_target(reg, name, target=target, override=override)
     if to == current:
         return AliasMove(name, current, current, False, "already champion: nothing to do")
+    blocked = needs_override(reg.client.get_model_version(name, to)) if override else None
+    audit.authorize("override" if blocked else "rollback", {"model": name, "version": to})
     if dry_run:
         return AliasMove(name, current, to, False, "dry run")
+    if blocked:
+        reg.tag_version(name, to, {T.TAG_OVERRIDE: one_line(f"{override_reason} (by {audit.actor.name}; "
+                                                            f"{blocked})", MAX_TAG_REASON)})
+        audit(action="override", scope={"model": name, "version": to}, before=blocked, after="serving again",
+              reason=override_reason, run_id=run_id)
     # The intent goes first: a process killed after re-pointing leaves it 'pending' for the retry to finish.
     _set_last_rollback(reg, name, {"from": current, "to": to, "reason": reason, "at": now_iso(), "state": "pending"})
     reg.point_alias(name, "champion", to)
@@ -171,16 +202,3 @@ def _last_rollback(reg: R.Registry, name: str) -> dict | None:
         return json.loads(raw) if raw else None
     except json.JSONDecodeError:
         return None
-
-
-def audit_to_log(settings, *, actor: str, role: str = "system") -> AuditFn:
-    """An AuditFn writing to the hash-chained audit log in the kill-switch database."""
-    from tenantguard.killswitch.audit import AuditLog
-
-    log = AuditLog(settings.killswitch_url)
-
-    def write(*, action, scope, before, after, reason, run_id=None, incident_id=None):
-        log.append(actor=actor, role=role, action=action, scope=scope, before=before, after=after, reason=reason,
-                   incident_id=incident_id, run_id=run_id)
-
-    return write

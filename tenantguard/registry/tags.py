@@ -22,6 +22,8 @@ TAG_CORPUS_OVERLAP = "tenantguard.corpus_overlap"  # {tenant: texts of its data 
 TAG_ISOLATION_KEY, TAG_ISOLATION_SUMMARY = "tenantguard.isolation_key", "tenantguard.isolation_summary"
 TAG_ISOLATION_FAILED = "tenantguard.isolation_failed"
 TAG_BASELINE_RUN = "tenantguard.baseline_run_id"
+TAG_OVERRIDE = "tenantguard.override"  # why an admin served a rejected or rolled-back version again
+TAG_GUARD = "tenantguard.champion_guard"  # champion moved outside the gate onto this version: what was done
 TAG_TUNER = "tenantguard.tuner"  # the tuner that made the version; absent: the default (ngram)
 # registered model tag
 TAG_LAST_ROLLBACK = "tenantguard.last_rollback"

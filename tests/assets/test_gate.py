@@ -69,7 +69,7 @@ class Story:
         return self.reg.alias_version(T.model_name(FEATURE, tenant_id), "champion")
 
     def audit(self, action):
-        return [e for e in AuditLog(self.settings.killswitch_url).entries(action=action)]
+        return [e for e in AuditLog.from_settings(self.settings).entries(action=action)]
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +123,7 @@ def test_a_passing_candidate_is_promoted_tagged_and_audited(story):
                                                                  story.results[story.b].run_id)]
     assert [(e.scope, e.before, e.after, e.actor) for e in entries] == [
         ({"model": T.model_name(FEATURE, t)}, None, "1", "dagster:champion_model") for t in (story.a, story.b)]
-    assert AuditLog(story.settings.killswitch_url).verify().ok
+    assert AuditLog.from_settings(story.settings).verify().ok
 
 
 def test_a_retune_with_jailbreak_following_data_is_rejected_and_champion_unchanged(story):
@@ -138,7 +138,7 @@ def test_a_retune_with_jailbreak_following_data_is_rejected_and_champion_unchang
     assert tags[T.TAG_STATUS] == "rejected" and tags[T.TAG_BEHAVIOR] == "failed" and TAG_PROMOTED_AT not in tags
     (entry,) = [e for e in story.audit("reject") if e.run_id == result.run_id]
     assert entry.scope == {"model": T.model_name(FEATURE, story.b), "version": version} and entry.after == "rejected"
-    assert AuditLog(story.settings.killswitch_url).verify().ok
+    assert AuditLog.from_settings(story.settings).verify().ok
 
 
 def test_a_retune_carrying_another_tenants_records_relabelled_is_blocked_and_champion_unchanged(story):

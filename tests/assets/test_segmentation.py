@@ -50,7 +50,7 @@ def test_misconfigured_platform_fails_blocking_checks_and_engages_the_kill_switc
     assert not ctx.passed and ctx.severity.value == "WARN" and ctx.description.startswith("NOT RUN")
     from tenantguard.killswitch.store import KillSwitchStore
 
-    switches = [s for s in KillSwitchStore(settings.killswitch_url).list() if s.engaged]
+    switches = [s for s in KillSwitchStore.from_settings(settings).list() if s.engaged]
     assert [(s.scope.feature, s.scope.tenant) for s in switches] == [("support-assistant", tenant.id)]
     assert "tool_scope" in switches[0].reason
     report = json.loads((settings.home / "segmentation" / f"{tenant.id}.json").read_text())
@@ -59,7 +59,7 @@ def test_misconfigured_platform_fails_blocking_checks_and_engages_the_kill_switc
     assert "tool_scope=failed" in mat.asset_materialization.metadata["verdicts"].value
     # a re-run finds the switch already engaged and changes nothing
     _materialize(instance, tenant.id)
-    assert len([s for s in KillSwitchStore(settings.killswitch_url).list() if s.engaged]) == 1
+    assert len([s for s in KillSwitchStore.from_settings(settings).list() if s.engaged]) == 1
 
 
 def test_bad_segmentation_yaml_fails_the_run_with_the_message(world_instance):
@@ -128,5 +128,5 @@ def test_a_plug_in_kind_from_settings_runs_is_reported_and_follows_its_policy(wo
     assert report["reports"][-1]["kind"] == "cache_isolation" and report["reports"][-1]["n_findings"] >= 1
     from tenantguard.killswitch.store import KillSwitchStore
 
-    engaged = [s for s in KillSwitchStore(settings.killswitch_url).list() if s.engaged]
+    engaged = [s for s in KillSwitchStore.from_settings(settings).list() if s.engaged]
     assert [(s.scope.tenant, "cache_isolation" in s.reason) for s in engaged] == [(tenant.id, True)]

@@ -48,7 +48,7 @@ def test_without_a_terminal_it_insists_on_yes_and_yes_rolls_back_audited_as_the_
     done = run("rollback", "--tenant", "acme", "--reason", "deviation", "--no-preview", "--yes")
     assert done.exit_code == 0 and done.stdout.strip() == f"{NAME}: champion 2 -> 1 (rolled back)"
     assert reg.alias_version(NAME, "champion") == "1"
-    entry = [e for e in AuditLog(s.killswitch_url).entries() if e.action == "rollback"][-1]
+    entry = [e for e in AuditLog.from_settings(s).entries() if e.action == "rollback"][-1]
     assert (entry.actor, entry.reason) == ("cli", "deviation")
 
 
@@ -90,7 +90,7 @@ def test_rolling_back_to_the_champion_itself_says_there_is_nothing_to_do(promote
     assert result.stdout.strip() == f"{NAME}: champion stays 2 (already champion: nothing to do)"  # and no preview
     assert reg.alias_version(NAME, "champion") == "2"
     assert reg.client.get_model_version(NAME, "2").tags[T.TAG_STATUS] == "promoted"
-    assert [e for e in AuditLog(s.killswitch_url).entries() if e.action == "rollback"] == []
+    assert [e for e in AuditLog.from_settings(s).entries() if e.action == "rollback"] == []
 
 
 def test_unknown_tenant_exits_2_and_no_target_left_exits_1_with_one_line(promoted):

@@ -82,7 +82,7 @@ class GateWorld:
         return self.reg.client.get_model_version(self.name(tenant), version).tags
 
     def audit(self, action: str) -> list:
-        return list(AuditLog(self.settings.killswitch_url).entries(action=action))
+        return list(AuditLog.from_settings(self.settings).entries(action=action))
 
 
 def copy(template_home, tmp_path, monkeypatch) -> GateWorld:

@@ -39,7 +39,7 @@ def alert(group: str = "sig-1") -> Alert:
 
 
 def engages(settings) -> list:
-    return list(AuditLog(settings.killswitch_url).entries(action="engage"))
+    return list(AuditLog.from_settings(settings).entries(action="engage"))
 
 
 def promoted_versions(settings, n: int) -> None:
@@ -68,7 +68,7 @@ def champion(settings) -> str | None:
 def test_a_leak_engages_the_tenants_feature_switch_once_with_the_previous_version_fallback(settings):
     promoted_versions(settings, 2)
     first = engage_leak_switch(settings, leak())
-    switch = KillSwitchStore(settings.killswitch_url).get(SCOPE)
+    switch = KillSwitchStore.from_settings(settings).get(SCOPE)
     assert switch.engaged and switch.id == first.switch_id and switch.fallback.mode == "previous_version"
     assert switch.incident_id == "leak:acme:support-assistant:41" and "data of borealis" in switch.reason
     assert "fallback" not in switch.reason
@@ -82,7 +82,7 @@ def test_a_leak_engages_the_tenants_feature_switch_once_with_the_previous_versio
 def test_a_leak_of_a_tenant_with_no_earlier_version_disables_the_feature_and_says_why(settings, promoted):
     promoted_versions(settings, promoted)
     engage_leak_switch(settings, leak())
-    switch = KillSwitchStore(settings.killswitch_url).get(SCOPE)
+    switch = KillSwitchStore.from_settings(settings).get(SCOPE)
     assert switch.engaged and switch.fallback.mode == "disable"
     why = "has no earlier promoted version to serve" if promoted else "has no champion, so no previous version to serve"
     assert switch.reason == f"completion 41 served to acme contains data of borealis; fallback disable: {NAME} {why}"
@@ -90,7 +90,7 @@ def test_a_leak_of_a_tenant_with_no_earlier_version_disables_the_feature_and_say
 
 def test_a_released_leak_switch_is_not_re_engaged_by_the_replayed_finding_but_by_a_new_one(settings):
     engage_leak_switch(settings, leak())
-    store = KillSwitchStore(settings.killswitch_url)
+    store = KillSwitchStore.from_settings(settings)
     store.release(SCOPE, actor=RESPONDER, reason="false positive, checked")
     assert "already released" in engage_leak_switch(settings, leak()).note
     assert not store.get(SCOPE).engaged
@@ -100,7 +100,7 @@ def test_a_released_leak_switch_is_not_re_engaged_by_the_replayed_finding_but_by
 
 def test_an_abuse_alert_engages_once_per_alert_and_says_what_happened(settings):
     note = engage_abuse_switch(settings, alert())
-    switch = KillSwitchStore(settings.killswitch_url).get(SCOPE)
+    switch = KillSwitchStore.from_settings(settings).get(SCOPE)
     assert switch.engaged and switch.fallback.mode == "disable" and note == f"switch {switch.id} engaged"
     assert switch.incident_id == f"abuse:{alert().alert_id}"
     assert switch.reason == f"injection_campaign on key key-7: 12 injection attempts (alert {alert().alert_id})"
@@ -111,7 +111,7 @@ def test_an_abuse_alert_engages_once_per_alert_and_says_what_happened(settings):
 
 def test_a_released_abuse_switch_stays_released_when_the_alert_is_raised_again(settings):
     engage_abuse_switch(settings, alert())
-    store = KillSwitchStore(settings.killswitch_url)
+    store = KillSwitchStore.from_settings(settings)
     store.release(SCOPE, actor=RESPONDER, reason="key revoked instead")
     assert "already released" in engage_abuse_switch(settings, alert())
     assert not store.get(SCOPE).engaged
@@ -154,7 +154,7 @@ def test_a_replay_after_the_rollback_ran_requests_it_again_instead_of_falling_th
 def test_a_rollback_that_cannot_apply_falls_through_to_the_kill_switch_and_says_why(settings, promoted, why):
     promoted_versions(settings, promoted)
     done = respond_to_abuse(settings, sweep(), tenants=[ACME])
-    switch = KillSwitchStore(settings.killswitch_url).get(SCOPE)
+    switch = KillSwitchStore.from_settings(settings).get(SCOPE)
     assert (done.action, done.fell_through) == ("kill_switch", True)
     assert done.note == f"kill switch #{switch.id} engaged instead (rollback not possible: {why})"
     assert switch.engaged and switch.incident_id == f"abuse:{sweep().alert_id}"
@@ -192,7 +192,7 @@ def test_segmentation_failures_engage_every_feature_only_for_kill_switch_kinds(s
               "context_contamination": "kill_switch"}
     actions = engage_segmentation_switches(settings, ACME, reports, policy, run_id="run-5")
     assert len(actions) == 2 and all(a.endswith("engaged (rag_boundary)") for a in actions)
-    store = KillSwitchStore(settings.killswitch_url)
+    store = KillSwitchStore.from_settings(settings)
     assert {(s.scope.feature, s.scope.tenant) for s in store.list()} == {(FEATURE, "acme"), ("search", "acme")}
     assert all(s.fallback.mode == "disable" and "data of borealis" in s.reason for s in store.list())
     assert {(e.actor, e.run_id) for e in engages(settings)} == {("system:segmentation", "run-5")}
@@ -211,7 +211,7 @@ def test_no_failure_or_no_kill_switch_policy_engages_nothing(settings):
 def test_a_released_segmentation_switch_is_not_re_engaged_by_a_replay_of_the_same_run(settings):
     reports, policy = [report("rag_boundary", "failed")], {"rag_boundary": "kill_switch"}
     engage_segmentation_switches(settings, ACME, reports, policy, run_id="run-5")
-    store = KillSwitchStore(settings.killswitch_url)
+    store = KillSwitchStore.from_settings(settings)
     store.release(SCOPE, actor=RESPONDER, reason="retriever fixed, verified")
     engage_segmentation_switches(settings, ACME, reports, policy, run_id="run-5")
     assert not store.get(SCOPE).engaged
@@ -220,7 +220,7 @@ def test_a_released_segmentation_switch_is_not_re_engaged_by_a_replay_of_the_sam
 def test_a_later_runs_failure_engages_a_released_segmentation_switch_again(settings):
     reports, policy = [report("rag_boundary", "failed")], {"rag_boundary": "kill_switch"}
     engage_segmentation_switches(settings, ACME, reports, policy, run_id="run-5")
-    store = KillSwitchStore(settings.killswitch_url)
+    store = KillSwitchStore.from_settings(settings)
     store.release(SCOPE, actor=RESPONDER, reason="retriever fixed, verified")
     actions = engage_segmentation_switches(settings, ACME, reports, policy, run_id="run-6")
     assert store.get(SCOPE).engaged and any(a.endswith("engaged (rag_boundary)") and "already" not in a

@@ -1,6 +1,7 @@
 """Fixtures for kill-switch tests: real SQLite files and a real PostgreSQL schema per test."""
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import threading
@@ -14,6 +15,7 @@ from tenantguard.killswitch.auth import Actor
 PG_HOST = os.environ.get("TENANTGUARD_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("TENANTGUARD_TEST_PG_PORT", "5432"))
 RESPONDER = Actor.system("tests")
+AUDIT_KEY = hashlib.sha256(b"tenantguard tests: the audit chain key").digest()
 
 
 def _pg_base() -> str | None:

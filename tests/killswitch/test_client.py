@@ -12,7 +12,7 @@ from tenantguard.killswitch.scope import Scope
 from tenantguard.killswitch.store import KillSwitchStore
 from tenantguard.killswitch.switch import Fallback, utcnow
 
-from .conftest import RESPONDER
+from .conftest import AUDIT_KEY, RESPONDER
 
 FEATURES, TENANTS, REGIONS = ["fa", "fb", "fc"], ["ta", "tb", "tc", "td"], ["ra", "rb"]
 
@@ -24,7 +24,7 @@ def _client(url: str, **kw) -> KillSwitchClient:
 def test_decisions_agree_with_the_definition_on_random_switch_sets(sqlite_url):
     """Seeded property check: check() kills exactly when some engaged switch's scope matches."""
     rng = random.Random(6)
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     scopes = {Scope(rng.choice([None, *FEATURES]), rng.choice([None, *TENANTS]), rng.choice([None, *REGIONS]))
               for _ in range(25)} - {Scope()}
     st.engage_many(scopes, actor=RESPONDER, reason="property")
@@ -44,7 +44,7 @@ def test_decisions_agree_with_the_definition_on_random_switch_sets(sqlite_url):
 
 
 def test_decision_carries_fallback_and_reason(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     sw = st.engage({"feature": "support-assistant", "tenant": "acme"}, actor=RESPONDER, reason="canary leak",
                    fallback=Fallback("safe_response", "Unavailable right now")).switch
     with _client(sqlite_url) as c:
@@ -56,7 +56,7 @@ def test_decision_carries_fallback_and_reason(sqlite_url):
 
 
 def test_refresh_picks_up_engage_and_release_by_version(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     with _client(sqlite_url) as c:
         assert not c.check("f1", "acme").killed and c.version == 0
         sw = st.engage({"tenant": "acme"}, actor=RESPONDER, reason="x").switch
@@ -69,7 +69,7 @@ def test_refresh_picks_up_engage_and_release_by_version(sqlite_url):
 
 
 def test_background_poll_observes_a_flip(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     with KillSwitchClient(sqlite_url, poll_interval=0.02) as c:
         st.engage({"region": "eu-west"}, actor=RESPONDER, reason="x")
         deadline = time.monotonic() + 20  # generous: a liveness check, not a timing assertion
@@ -79,7 +79,7 @@ def test_background_poll_observes_a_flip(sqlite_url):
 
 
 def test_expired_switch_stops_killing_before_anyone_releases_it(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     soon = utcnow() + timedelta(seconds=1.5)  # wide margin: the machine may be busy
     st.engage({"tenant": "acme"}, actor=RESPONDER, reason="short", expires_at=soon)
     st.engage({"region": "eu-west"}, actor=RESPONDER, reason="regional")
@@ -93,7 +93,7 @@ def test_expired_switch_stops_killing_before_anyone_releases_it(sqlite_url):
 
 
 def test_shadow_switch_reports_would_kill_without_killing(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     sw = st.engage({"tenant": "acme"}, actor=RESPONDER, reason="drill", shadow=True).switch
     st.engage({"feature": "search"}, actor=RESPONDER, reason="real")
     with _client(sqlite_url) as c:
@@ -107,7 +107,7 @@ def test_shadow_switch_reports_would_kill_without_killing(sqlite_url):
 def test_sqlite_outage_serves_last_snapshot_flagged_stale_then_recovers(tmp_path):
     path = tmp_path / "ks.db"
     url = f"sqlite:///{path}"
-    st = KillSwitchStore(url)
+    st = KillSwitchStore(url, key=AUDIT_KEY)
     sw = st.engage({"tenant": "acme"}, actor=RESPONDER, reason="x").switch
     st.engine.dispose()
     with _client(url) as c:
@@ -140,7 +140,7 @@ def test_fail_closed_client_kills_everything_while_the_store_is_unreachable(tmp_
 
 def test_postgres_outage_mid_flight_serves_stale_snapshot(pg_proxy_url):
     url, proxy = pg_proxy_url
-    st = KillSwitchStore(url)
+    st = KillSwitchStore(url, key=AUDIT_KEY)
     sw = st.engage({"feature": "search", "region": "eu-west"}, actor=RESPONDER, reason="x").switch
     st.engine.dispose()
     with _client(url) as c:
@@ -152,7 +152,7 @@ def test_postgres_outage_mid_flight_serves_stale_snapshot(pg_proxy_url):
 
 
 def test_check_never_raises_even_on_garbage_input(sqlite_url):
-    KillSwitchStore(sqlite_url).engage({"tenant": "acme"}, actor=RESPONDER, reason="x")
+    KillSwitchStore(sqlite_url, key=AUDIT_KEY).engage({"tenant": "acme"}, actor=RESPONDER, reason="x")
     with _client(sqlite_url) as c:
         d = c.check("f", ["unhashable"], None)  # type: ignore[arg-type]
         assert d.stale and not d.killed
@@ -161,7 +161,7 @@ def test_check_never_raises_even_on_garbage_input(sqlite_url):
 
 
 def test_client_becomes_stale_when_polls_stop(sqlite_url):
-    KillSwitchStore(sqlite_url)
+    KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     with KillSwitchClient(sqlite_url, background=False, stale_after=1.0) as c:
         assert not c.check("f", "t").stale
         time.sleep(1.1)

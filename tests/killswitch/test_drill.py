@@ -8,11 +8,11 @@ from tenantguard.killswitch.drill import DRILL_SCOPE, drill_scope, run_drill
 from tenantguard.killswitch.scope import Scope
 from tenantguard.killswitch.store import KillSwitchStore
 
-from .conftest import RESPONDER
+from .conftest import AUDIT_KEY, RESPONDER
 
 
 def test_synthetic_drill_measures_clients_releases_and_audits(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     result = run_drill(st, sqlite_url, actor=RESPONDER, clients=2, poll_interval=0.02, timeout=60)
     assert result.ok and len(result.engage_seconds) == 2 and len(result.release_seconds) == 2
     assert all(t >= 0 for t in result.engage_seconds + result.release_seconds)
@@ -26,7 +26,7 @@ def test_synthetic_drill_measures_clients_releases_and_audits(sqlite_url):
 
 
 def test_shadow_drill_on_a_real_scope_never_enforces(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     scope = Scope(feature="support-assistant", tenant="acme")
     result = run_drill(st, sqlite_url, actor=RESPONDER, scope=scope, shadow=True, clients=1, poll_interval=0.02,
                        timeout=60)
@@ -36,7 +36,7 @@ def test_shadow_drill_on_a_real_scope_never_enforces(sqlite_url):
 
 
 def test_drill_refuses_real_scope_without_shadow_and_live_switches(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     with pytest.raises(ScopeInvalid, match="shadow"):
         run_drill(st, sqlite_url, actor=RESPONDER, scope=Scope(tenant="acme"))
     st.engage({"tenant": "acme"}, actor=RESPONDER, reason="real incident")

@@ -1,3 +1,4 @@
+from tenantguard.config import Settings
 from tenantguard.killswitch.auth import Actor
 from tenantguard.killswitch.incidents import engage_once
 from tenantguard.killswitch.store import KillSwitchStore
@@ -6,11 +7,11 @@ from tenantguard.killswitch.switch import Fallback
 SCOPE = {"feature": "support-assistant", "tenant": "acme"}
 
 
-def test_an_incident_engages_once_and_a_responders_release_survives_a_replay(tmp_path):
-    url = f"sqlite:///{tmp_path / 'ks.db'}"
+def test_an_incident_engages_once_and_a_responders_release_survives_a_replay(tg_home):
+    url = Settings.from_env()
     first = engage_once(url, SCOPE, incident_id="leak:acme:1", component="production_watch", reason="leak",
                         fallback=Fallback("previous_version"))
-    store = KillSwitchStore(url)
+    store = KillSwitchStore.from_settings(url)
     assert store.get(SCOPE).engaged and "engaged" in first.note
     store.release(SCOPE, actor=Actor.system("responder-test"), reason="false alarm, checked")
     replay = engage_once(url, SCOPE, incident_id="leak:acme:1", component="production_watch", reason="leak",

@@ -7,7 +7,7 @@ import time
 
 from tenantguard.killswitch.store import KillSwitchStore
 
-from .conftest import RESPONDER
+from .conftest import AUDIT_KEY, RESPONDER
 
 
 def _probe(url: str, *scope: str, timeout: float = 20.0, rounds: int = 1) -> subprocess.Popen:
@@ -36,7 +36,7 @@ def _seen(proc: subprocess.Popen, label: str, flip) -> None:
 
 
 def test_the_probe_reports_when_its_scope_is_engaged_and_released(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     proc = _probe(sqlite_url, "support-assistant", "acme", "eu-west")
     try:
         assert _ready(proc) >= 0
@@ -49,7 +49,7 @@ def test_the_probe_reports_when_its_scope_is_engaged_and_released(sqlite_url):
 
 
 def test_wildcard_arguments_and_shadow_flips_are_observed_for_every_round(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     proc = _probe(sqlite_url, "*", "acme", "*", rounds=2)  # check(None, 'acme', None)
     try:
         _ready(proc)
@@ -64,7 +64,7 @@ def test_wildcard_arguments_and_shadow_flips_are_observed_for_every_round(sqlite
 
 
 def test_a_flip_of_another_scope_goes_unseen_and_the_probe_times_out_with_exit_1(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     proc = _probe(sqlite_url, "support-assistant", "acme", "eu-west", timeout=1.5)
     try:
         _ready(proc)

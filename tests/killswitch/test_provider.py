@@ -11,12 +11,12 @@ from tenantguard.killswitch.provider import KillSwitchProvider
 from tenantguard.killswitch.store import KillSwitchStore
 from tenantguard.killswitch.switch import Fallback
 
-from .conftest import RESPONDER
+from .conftest import AUDIT_KEY, RESPONDER
 
 
 @pytest.fixture
 def of_client(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     sw = st.engage({"feature": "support-assistant", "tenant": "acme"}, actor=RESPONDER, reason="leak",
                    fallback=Fallback("safe_response", "Sorry, unavailable"))
     provider = KillSwitchProvider(KillSwitchClient(sqlite_url, background=False, stale_after=3600))
@@ -46,7 +46,7 @@ def test_tenant_attribute_and_string_and_object_flags(of_client):
 
 
 def test_stale_snapshot_is_reported_as_stale_reason(sqlite_url):
-    KillSwitchStore(sqlite_url)
+    KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     provider = KillSwitchProvider(KillSwitchClient(sqlite_url, background=False, stale_after=0.0001))
     import time
     time.sleep(0.01)

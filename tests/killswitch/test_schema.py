@@ -25,7 +25,8 @@ def entry(seq, prev_hash, digest):
 
 
 def test_the_tables_are_the_documented_ones():
-    assert set(schema.metadata.tables) == {"ks_switches", "ks_version", "ks_actors", "ks_audit", "ks_audit_head"}
+    assert set(schema.metadata.tables) == {"ks_switches", "ks_version", "ks_actors", "ks_audit", "ks_audit_head",
+                                            "ks_refusals"}
     assert schema.GENESIS == "0" * 64 and schema.WILDCARD == "*"
 
 

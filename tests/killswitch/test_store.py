@@ -13,11 +13,11 @@ from tenantguard.killswitch.scope import Scope
 from tenantguard.killswitch.store import KillSwitchStore
 from tenantguard.killswitch.switch import Fallback, utcnow
 
-from .conftest import RESPONDER
+from .conftest import AUDIT_KEY, RESPONDER
 
 
 def test_engage_release_are_audited_with_before_and_after(db_url):
-    st = KillSwitchStore(db_url)
+    st = KillSwitchStore(db_url, key=AUDIT_KEY)
     r = st.engage(Scope(feature="support-assistant", tenant="acme"), actor=RESPONDER, reason="leak suspected",
                   fallback=Fallback("safe_response", "Temporarily unavailable"), incident_id="INC-7")
     assert r.changed and r.switch.engaged and r.switch.scope.tenant == "acme"
@@ -33,7 +33,7 @@ def test_engage_release_are_audited_with_before_and_after(db_url):
 
 
 def test_repeating_an_action_whose_goal_is_reached_does_nothing(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     first = st.engage({"tenant": "acme"}, actor=RESPONDER, reason="x")
     again = st.engage({"tenant": "acme"}, actor=RESPONDER, reason="x again")
     assert again.switch.id == first.switch.id and not again.changed and again.audit_seq is None
@@ -45,14 +45,14 @@ def test_repeating_an_action_whose_goal_is_reached_does_nothing(sqlite_url):
 
 
 def test_global_scope_needs_explicit_permission(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     with pytest.raises(ScopeInvalid, match="every request"):
         st.engage(Scope(), actor=RESPONDER, reason="x")
     assert st.engage(Scope(), actor=RESPONDER, reason="x", allow_global=True).switch.scope.is_global
 
 
 def test_reason_required_and_unknown_switch_reported(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     with pytest.raises(ScopeInvalid, match="--reason"):
         st.engage({"tenant": "acme"}, actor=RESPONDER, reason=" ")
     with pytest.raises(SwitchNotFound, match="--id 42"):
@@ -62,16 +62,16 @@ def test_reason_required_and_unknown_switch_reported(sqlite_url):
 
 
 def test_viewer_cannot_engage_and_the_refusal_is_audited(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     with pytest.raises(Unauthorized, match="viewer"):
         st.engage({"tenant": "acme"}, actor=Actor("vera", "viewer"), reason="x")
     assert st.list() == []
     [entry] = st.audit.entries()
-    assert entry.action == "refused" and entry.actor == "vera" and entry.after == {"attempted": "engage"}
+    assert entry.action == "refused" and entry.actor == "vera" and entry.after["attempted"] == "engage"
 
 
 def test_shadow_switch_cannot_downgrade_an_enforced_one(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     st.engage({"tenant": "acme"}, actor=RESPONDER, reason="incident")
     with pytest.raises(ScopeInvalid, match="enforced"):
         st.engage({"tenant": "acme"}, actor=RESPONDER, reason="drill", shadow=True)
@@ -79,7 +79,7 @@ def test_shadow_switch_cannot_downgrade_an_enforced_one(sqlite_url):
 
 
 def test_expire_due_releases_expired_switches_as_audited_system_actor(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     soon = utcnow() + timedelta(seconds=1.5)  # wide margin: the machine may be busy
     st.engage({"tenant": "acme"}, actor=RESPONDER, reason="short", expires_at=soon)
     st.engage({"tenant": "globex"}, actor=RESPONDER, reason="long", expires_at=utcnow() + timedelta(hours=1))
@@ -96,7 +96,7 @@ def test_expire_due_releases_expired_switches_as_audited_system_actor(sqlite_url
 
 
 def test_engage_many_is_one_transaction(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     results = st.engage_many([{"tenant": f"t{i}"} for i in range(20)], actor=RESPONDER, reason="bulk")
     assert len({r.switch.id for r in results}) == 20 and st.version() == 20
     with pytest.raises(ScopeInvalid):
@@ -106,12 +106,12 @@ def test_engage_many_is_one_transaction(sqlite_url):
 
 def test_concurrent_toggles_lose_no_update(db_url):
     """8 writers toggle 4 shared switches; every reported change is in the version and the chain."""
-    KillSwitchStore(db_url)
+    KillSwitchStore(db_url, key=AUDIT_KEY)
     changes = [0] * 8
     scopes = [Scope(tenant=f"t{i}") for i in range(4)]
 
     def writer(w: int) -> None:
-        st = KillSwitchStore(db_url)
+        st = KillSwitchStore(db_url, key=AUDIT_KEY)
         actor = Actor.system(f"writer-{w}")
         for i in range(12):
             scope = scopes[(w + i) % 4]
@@ -129,7 +129,7 @@ def test_concurrent_toggles_lose_no_update(db_url):
         t.start()
     for t in threads:
         t.join()
-    st = KillSwitchStore(db_url)
+    st = KillSwitchStore(db_url, key=AUDIT_KEY)
     entries = list(st.audit.entries())
     assert st.audit.verify().ok
     assert sum(changes) == st.version() == len(entries) > 0
@@ -151,6 +151,6 @@ def test_unreachable_database_is_a_one_line_store_error(tmp_path):
     from tenantguard.errors import StoreUnavailable
 
     with pytest.raises(StoreUnavailable, match="unreachable"):
-        KillSwitchStore("postgresql+psycopg2://nobody@127.0.0.1:1/nowhere")
+        KillSwitchStore("postgresql+psycopg2://nobody@127.0.0.1:1/nowhere", key=AUDIT_KEY)
     with pytest.raises(StoreUnavailable, match="not a SQLAlchemy URL"):
-        KillSwitchStore("not a url")
+        KillSwitchStore("not a url", key=AUDIT_KEY)

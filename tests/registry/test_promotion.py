@@ -40,7 +40,7 @@ def test_failed_gate_is_rejected_and_champion_unchanged(world):
         promote(reg, NAME, v2, audit)
     assert reg.alias_version(NAME, "champion") == v1
     assert reg.client.get_model_version(NAME, v2).tags[T.TAG_STATUS] == "rejected"
-    actions = [e.action for e in AuditLog(s.killswitch_url).entries()]
+    actions = [e.action for e in AuditLog.from_settings(s).entries()]
     assert actions == ["promote", "reject"]
 
 
@@ -64,7 +64,7 @@ def test_promote_tags_and_is_idempotent(world):
     assert tags["tenantguard.dagster_run_id"] == "run-2"
     again = promote(reg, NAME, v2, audit)
     assert not again.changed
-    assert len(list(AuditLog(s.killswitch_url).entries())) == 2
+    assert len(list(AuditLog.from_settings(s).entries())) == 2
 
 
 def test_a_process_killed_between_alias_and_tags_is_repaired(world):
@@ -94,7 +94,7 @@ def test_rollback_picks_last_good_version_and_second_identical_rollback_does_not
     assert third.after == v1
     with pytest.raises(NoRollbackTarget):
         rollback(reg, NAME, "third incident", audit)
-    assert AuditLog(s.killswitch_url).verify().ok
+    assert AuditLog.from_settings(s).verify().ok
 
 
 def test_rollback_to_explicit_target_must_have_passed(world):

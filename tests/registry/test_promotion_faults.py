@@ -77,7 +77,7 @@ class Home:
         return self.reg.client.get_model_version(self.name, version).tags
 
     def audit(self, action):
-        return list(AuditLog(self.settings.killswitch_url).entries(action=action))
+        return list(AuditLog.from_settings(self.settings).entries(action=action))
 
     def refuse_writes(self, *tables):
         """SQLite triggers: the registry store refuses every write to `tables` until `allow_writes`."""
@@ -152,7 +152,7 @@ def test_unreachable_store_fails_the_promotion_run_fast_and_a_retry_promotes(hom
     retry = home.promote_run()
     assert retry.success and home.champion() == "2"
     assert home.tags("2")[T.TAG_STATUS] == "promoted" and home.tags("2")["tenantguard.dagster_run_id"] == retry.run_id
-    assert len(home.audit("promote")) == 2 and AuditLog(home.settings.killswitch_url).verify().ok
+    assert len(home.audit("promote")) == 2 and AuditLog.from_settings(home.settings).verify().ok
 
 
 def test_store_refusing_writes_mid_promotion_fails_the_run_with_champion_unchanged_and_a_retry_promotes(home):
@@ -168,7 +168,7 @@ def test_store_refusing_writes_mid_promotion_fails_the_run_with_champion_unchang
     home.allow_writes()
     assert home.promote_run().success and home.champion() == "2"
     assert home.tags("2")["tenantguard.previous_champion"] == "1"
-    assert AuditLog(home.settings.killswitch_url).verify().ok
+    assert AuditLog.from_settings(home.settings).verify().ok
 
 
 def test_tag_writes_failing_after_the_alias_moved_are_repaired_by_the_next_run(home):
@@ -197,7 +197,7 @@ def test_a_promotion_killed_between_re_pointing_and_tagging_is_repaired_by_the_n
     assert tags[T.TAG_STATUS] == "promoted" and tags[TAG_PROMOTED_AT] and tags["tenantguard.dagster_run_id"]
     assert [e.after for e in home.audit("promote")] == ["1", "2"]
     assert home.promote_run().success and len(home.audit("promote")) == 2  # nothing left to do
-    assert AuditLog(home.settings.killswitch_url).verify().ok
+    assert AuditLog.from_settings(home.settings).verify().ok
 
 
 def test_a_rollback_killed_between_re_pointing_and_tagging_is_finished_not_repeated_by_the_retry(home):

@@ -146,8 +146,8 @@ def test_rollback_over_rest_with_preview_then_for_real_and_idempotent(rest):
     assert '"state": "done"' in reg.client.get_registered_model(name).tags[TAG_LAST_ROLLBACK]
     again = run_rollback(settings, tenant_id=tenant, reason="deviation over rest", preview=False)
     assert not again.move.changed and reg.alias_version(name, "champion") == v1
-    assert [e.after for e in AuditLog(settings.killswitch_url).entries(action="rollback")] == [v1]
-    assert AuditLog(settings.killswitch_url).verify().ok
+    assert [e.after for e in AuditLog.from_settings(settings).entries(action="rollback")] == [v1]
+    assert AuditLog.from_settings(settings).verify().ok
 
 
 def test_a_stopped_server_fails_promotion_fast_with_champion_unchanged_and_the_retry_succeeds(rest):

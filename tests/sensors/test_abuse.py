@@ -64,7 +64,7 @@ def tick(instance, cursor=None):
 
 
 def engages(settings):
-    return [e for e in AuditLog(settings.killswitch_url).entries(action="engage") if e.actor == "system:abuse_watch"]
+    return [e for e in AuditLog.from_settings(settings).entries(action="engage") if e.actor == "system:abuse_watch"]
 
 
 def traffic(n, seed, kinds):
@@ -82,17 +82,17 @@ def test_extraction_campaign_engages_the_kill_switch_and_audits_it(world):
     assert kinds == {"model_extraction", "injection_campaign", "jailbreak_sweep"}
 
     (victim,) = [c["tenant_id"] for c in t.campaigns.values() if c["kind"] == "model_extraction"]
-    switch = KillSwitchStore(settings.killswitch_url).get({"feature": FEATURE, "tenant": victim})
+    switch = KillSwitchStore.from_settings(settings).get({"feature": FEATURE, "tenant": victim})
     assert switch.engaged and switch.fallback.mode == "disable" and switch.incident_id.startswith("abuse:")
     entry = next(e for e in engages(settings) if e.scope["tenant"] == victim)
     assert entry.scope == {"feature": FEATURE, "tenant": victim, "region": None}
-    assert "model_extraction" in entry.reason and AuditLog(settings.killswitch_url).verify().ok
+    assert "model_extraction" in entry.reason and AuditLog.from_settings(settings).verify().ok
 
     # the sweep was mostly complied with: the policy says roll back, but no model is registered for the
     # tenant, so the alert falls through to the kill switch and no rollback run is requested that must fail
     assert {r.job_name for r in result.run_requests} == {"abuse_alerts_job"}
     (jb_tenant,) = [c["tenant_id"] for c in t.campaigns.values() if c["kind"] == "jailbreak_sweep"]
-    jb = KillSwitchStore(settings.killswitch_url).get({"feature": FEATURE, "tenant": jb_tenant})
+    jb = KillSwitchStore.from_settings(settings).get({"feature": FEATURE, "tenant": jb_tenant})
     assert jb.engaged and f"rollback not possible: {FEATURE}.{jb_tenant} has no champion" in jb.reason
     published = {r.partition_key: r for r in result.run_requests}
     assert victim in published and jb_tenant in published
@@ -177,7 +177,7 @@ def test_released_switch_is_not_reengaged_for_the_same_finding(world):
     log.append(t.rows)
     tick(instance)
     (victim,) = [c["tenant_id"] for c in t.campaigns.values()]
-    store = KillSwitchStore(settings.killswitch_url)
+    store = KillSwitchStore.from_settings(settings)
     store.release({"feature": FEATURE, "tenant": victim}, actor=Actor.system("responder-test"), reason="false positive")
     tick(instance)  # replay of the same rows
     assert not store.get({"feature": FEATURE, "tenant": victim}).engaged

@@ -90,7 +90,7 @@ class Home:
             return client.check(FEATURE, tenant.id, tenant.region)
 
     def engages(self):
-        return [e for e in AuditLog(self.settings.killswitch_url).entries(action="engage")
+        return [e for e in AuditLog.from_settings(self.settings).entries(action="engage")
                 if e.actor == "system:production_watch"]
 
 
@@ -121,13 +121,13 @@ def test_injected_deviation_yields_one_rollback_request_in_one_evaluation_and_th
     assert result.success
     assert home.champion() == "1"
     assert home.reg.client.get_model_version(home.name, "2").tags[T.TAG_STATUS] == "rolled_back"
-    (entry,) = AuditLog(home.settings.killswitch_url).entries(action="rollback")
+    (entry,) = AuditLog.from_settings(home.settings).entries(action="rollback")
     assert (entry.before, entry.after, entry.actor, entry.run_id) == ("2", "1", "sensor:production_watch",
                                                                       result.run_id)
-    assert AuditLog(home.settings.killswitch_url).verify().ok
+    assert AuditLog.from_settings(home.settings).verify().ok
     # at-least-once: the same request executed again changes nothing
     assert home.run(rr).success and home.champion() == "1"
-    assert len(list(AuditLog(home.settings.killswitch_url).entries(action="rollback"))) == 1
+    assert len(list(AuditLog.from_settings(home.settings).entries(action="rollback"))) == 1
 
 
 def test_a_cross_tenant_leak_in_production_engages_the_tenants_kill_switch(home):

@@ -18,10 +18,11 @@ canary or fingerprints, or a displacement. Evidence is masked.
 """
 from __future__ import annotations
 
+import hashlib
+
 import time
 from typing import Callable, Sequence
 
-from tenantguard.evaluations.masking import digest
 from tenantguard.evaluations.segmentation import report as R
 from tenantguard.evaluations.segmentation.adapters import AdapterFailure, Guarded
 from tenantguard.evaluations.segmentation.error_budget import ErrorBudget
@@ -139,7 +140,7 @@ class _Audit:
         name = self.tenants[tid].name if tid in self.tenants else tid
         for c in segmentation_canaries(self.secret, tid, "rag", k=self.cfg.canaries_per_tenant):
             try:
-                self.r.call("ingest", tid, f"tenantguard-canary-{digest(c.id, 12)}", f"{name} internal note: {c.text}.")
+                self.r.call("ingest", tid, f"tenantguard-canary-{c.tag[:12]}", f"{name} internal note: {c.text}.")
             except (AdapterFailure, PermissionError) as exc:
                 self._fail(f"{tid}: planting a canary document through ingest(): {exc}")
                 return
@@ -194,13 +195,13 @@ class _Audit:
         if requester not in self._topics:
             word = ""
             if self.secret and self.r.has("ingest") and self.holds_docs.get(requester):
-                word = "tgtopic" + digest(f"{self.secret!r}/{requester}/topic", 10)
+                word = "tgtopic" + _sha(f"{self.secret!r}/{requester}/topic", 10)  # the secret keys it
                 name = self.tenants[requester].name
                 filler = " ".join(self.neutral[:2]) if len(" ".join(self.neutral[:2]).split()) > 20 else \
                     " ".join(NEUTRAL)
                 for i in range(self.cfg.k):
                     try:
-                        self.r.call("ingest", requester, f"tenantguard-topic-{digest(word, 8)}-{i}",
+                        self.r.call("ingest", requester, f"tenantguard-topic-{_sha(word, 8)}-{i}",
                                     f"{name} reference note {i}: {word}. {filler}")
                     except (AdapterFailure, PermissionError) as exc:
                         self._fail(f"{requester}: planting a topic document through ingest(): {exc}")
@@ -278,3 +279,7 @@ def audit_rag(retriever: Guarded, tenants: Sequence[Tenant], requesters: Sequenc
     return R.build(KIND, adapters=[adapter], requesters=requesters, findings=a.findings.values(), errors=errors,
                    not_run_reason=reason, notes=notes, calls=retriever.calls, budget=config.budget(),
                    elapsed_s=time.perf_counter() - t0)
+
+
+def _sha(text: str, n: int) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:n]

@@ -1,6 +1,6 @@
 """The one alert record every abuse detector emits, and the alerts table it is deduplicated into.
 
-Evidence is masked (`masking.mask`: first/last two characters, length, sha256 prefix) and only ever
+Evidence is masked (`masking.mask`: kind, length and an id keyed with the project secret) and only ever
 drawn from the alert's own tenant; other tenants in a cross-tenant campaign appear as counts.
 `alert_id` is a digest of (kind, tenant, api_key, group), so the same finding raised again by a
 later scan or a re-run sensor tick updates one row instead of adding another.

@@ -20,7 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from tenantguard.evaluations.masking import mask
+from tenantguard.evaluations.masking import MASKED_RE, mask
 from tenantguard.evaluations.textnorm import normalize
 from tenantguard.monitoring.abuse.alerts import Alert
 from tenantguard.monitoring.abuse.detector import DetectorBase, ScanContext
@@ -38,7 +38,7 @@ _FORCING_NEEDS = ("repeat", "at least", "no fewer than", "minimum of", "stop", "
 _FORCING_ANY = re.compile("|".join(map(re.escape, _FORCING_NEEDS)))
 MIN_WINDOW_S = 900.0
 WINDOW = 200
-_MASKED = re.compile(r".{0,5} \(len \d+, sha256 [0-9a-f]{12}\)", re.S)
+_MASKED = MASKED_RE
 
 
 @dataclass(frozen=True)
