@@ -39,7 +39,7 @@ def table(title: str, header: list[str], rows: list[list]) -> None:
 
 def setup(home: Path, n_tenants: int, records: int, seed: int):
     """World, prepared data and one promoted champion (v1) per tenant; returns (settings, tenants, prepared)."""
-    os.environ.update({"TENANTGUARD_HOME": str(home), "TENANTGUARD_SECRET": "bench-gate"})
+    os.environ.update({"TENANTGUARD_HOME": str(home), "TENANTGUARD_SECRET": "bench-gate-8aa745edae2899a954c251aab21d2a8d3a790dbd65336889c3c5d5e5f9f17d3d"})
     for var in ("MLFLOW_TRACKING_URI", "TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS", "TENANTGUARD_KILLSWITCH_URL",
                 "TENANTGUARD_INFERENCE_LOG_URL"):
         os.environ.pop(var, None)

@@ -135,7 +135,7 @@ def main() -> None:
 
     for var in ("MLFLOW_TRACKING_URI", "TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS", "TENANTGUARD_TUNER"):
         os.environ.pop(var, None)
-    os.environ.setdefault("TENANTGUARD_SECRET", "benchmark-secret")
+    os.environ.setdefault("TENANTGUARD_SECRET", "benchmark-secret-c2145564714ad660dfc7b06f6acec6b6ce48c3de91170954ad20eec6880a9125")
     for var, val in (("MLFLOW_DISABLE_TELEMETRY", "true"), ("DAGSTER_DISABLE_TELEMETRY", "1"),
                      ("DO_NOT_TRACK", "1"), ("GX_ANALYTICS_ENABLED", "false"),
                      ("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")):

@@ -27,7 +27,7 @@ from conftest import write_small_world  # noqa: E402
 from services import (celery_workers, flush_redis_db, fresh_database, launch_runs, missing_services, service_env,  # noqa: E402
                       write_dagster_home)
 
-SECRET = "bench-secret"
+SECRET = "bench-secret-0159438a9235d6abde38e49fb98944660d067d6b9b03d8a8f4ee4e522feb62cb"
 # Steps by where their time mostly goes: MLflow registry/artifact I/O vs evaluation compute.
 STEP_KIND = {"finetune_dataset": "dataset prep + MLflow dataset log", "candidate_model": "tune + MLflow register",
              "isolation_report": "isolation evaluation", "behavior_report": "behavior evaluation",

@@ -38,12 +38,20 @@ STORY_CLEARED = ("MLFLOW_TRACKING_URI", "TENANTGUARD_TENANTS", "TENANTGUARD_DATA
                  "TENANTGUARD_KILLSWITCH_URL", "TENANTGUARD_INFERENCE_LOG_URL", "DAGSTER_HOME")
 
 
+def strong_secret(label: str) -> str:
+    """A project secret strong enough for Settings (32+ characters, high entropy), fixed per `label`."""
+    import hashlib
+
+    return f"{label}-{hashlib.sha256(label.encode()).hexdigest()}"
+
+
 def use_home(mp, home, *, secret: str):
-    """Point the environment at `home` with `secret`, the other overrides cleared; returns its Settings."""
+    """Point the environment at `home` with the strong secret of label `secret`, the other overrides cleared;
+    returns its Settings."""
     from tenantguard.config import Settings
 
     mp.setenv("TENANTGUARD_HOME", str(home))
-    mp.setenv("TENANTGUARD_SECRET", secret)
+    mp.setenv("TENANTGUARD_SECRET", strong_secret(secret))
     for var in STORY_CLEARED:
         mp.delenv(var, raising=False)
     return Settings.from_env()
@@ -81,7 +89,7 @@ def small_world(tg_home, monkeypatch):
     """A seeded 3-tenant demo world (60 records each) in `tg_home`; yields (Settings, World)."""
     from tenantguard.config import Settings
 
-    monkeypatch.setenv("TENANTGUARD_SECRET", "test-secret")
+    monkeypatch.setenv("TENANTGUARD_SECRET", strong_secret("test-secret"))
     settings = Settings.from_env()
     return settings, write_small_world(settings)
 

@@ -65,8 +65,8 @@ def test_concurrent_first_use_agrees_on_one_secret(tg_home):
 
 
 def test_tenantguard_secret_env_wins_and_writes_nothing(tg_home, monkeypatch):
-    monkeypatch.setenv("TENANTGUARD_SECRET", "from-the-vault")
-    assert Settings.from_env().secret() == b"from-the-vault"
+    monkeypatch.setenv("TENANTGUARD_SECRET", "from-the-vault-8df02b5a8b8b1a627261af7379fe6aa3cb999ecf53c37f65c29c5c642ceff5e5")
+    assert Settings.from_env().secret() == b"from-the-vault-8df02b5a8b8b1a627261af7379fe6aa3cb999ecf53c37f65c29c5c642ceff5e5"
     assert not (tg_home / "secret").exists()
 
 

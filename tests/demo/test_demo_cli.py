@@ -11,7 +11,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 TENANTGUARD = str(Path(sys.executable).with_name("tenantguard"))
-SECRET = "demo-test-secret"
+SECRET = "demo-test-secret-dcbe0228c5209a4065780617952f0e1a1b54b98077e9be0c37178b8d0539b78b"
 TENANTS = ["acme-health", "borealis-bank", "cobalt-logistics", "dune-retail", "ember-legal", "fjord-energy"]
 
 

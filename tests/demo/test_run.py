@@ -40,7 +40,7 @@ def test_writing_the_world_again_changes_nothing_even_with_other_arguments(tg_ho
 def test_summary_rows_show_a_dash_for_what_is_not_there_yet(tg_home):
     from tenantguard.home.prepare import prepare_dataset
 
-    settings = Settings.from_env({"TENANTGUARD_HOME": str(tg_home), "TENANTGUARD_SECRET": "run-test"})
+    settings = Settings.from_env({"TENANTGUARD_HOME": str(tg_home), "TENANTGUARD_SECRET": "run-test-a40b63443b8a90ba646d536839d6f99da07651ddf64e16b63c2fee6aa2959613"})
     write_world(settings, n_tenants=2, seed=5)
     first, second = load_tenants(settings.tenants_file)
     prepared = prepare_dataset(settings, first)

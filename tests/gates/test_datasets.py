@@ -43,7 +43,7 @@ def test_nothing_usable_never_passes():
 
 @pytest.fixture
 def home(tg_home, monkeypatch):
-    monkeypatch.setenv("TENANTGUARD_SECRET", "dataset-gate-secret")
+    monkeypatch.setenv("TENANTGUARD_SECRET", "dataset-gate-secret-c800311c7698ee90307d2cbfabcb88b2e3cd0be2e584838bda8bb5a65d11dc83")
     monkeypatch.setenv("TENANTGUARD_MAX_REJECTED_SHARE", "0.2")
     s = Settings.from_env()
     s.ensure_home()

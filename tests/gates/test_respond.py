@@ -142,7 +142,7 @@ def test_a_replay_after_the_rollback_ran_requests_it_again_instead_of_falling_th
     promoted_versions(settings, 2)
     dump_tenants([ACME], settings.tenants_file)
     reason = respond_to_abuse(settings, sweep(), tenants=[ACME]).reason
-    assert run_rollback(settings, tenant_id="acme", reason=reason, preview=False).move.changed
+    assert run_rollback(settings, actor="test", tenant_id="acme", reason=reason, preview=False).move.changed
     assert champion(settings) == "1"  # v1 has nothing before it: only "already rolled back" keeps this a rollback
     again = respond_to_abuse(settings, sweep(), tenants=[ACME])
     assert (again.action, again.note) == ("rollback", "rollback run requested") and not engages(settings)

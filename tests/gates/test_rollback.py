@@ -35,37 +35,37 @@ def test_a_rollback_re_points_champion_to_the_previous_good_version_and_audits_w
 
 
 def test_a_dry_run_names_the_target_and_changes_nothing(world):
-    out = run_rollback(world.settings, tenant_id=world.a.id, reason="drill", dry_run=True, preview=False)
+    out = run_rollback(world.settings, actor="test", tenant_id=world.a.id, reason="drill", dry_run=True, preview=False)
     assert (out.move.after, out.move.changed, out.move.note) == ("1", False, "dry run")
     assert champion(world) == "2" and world.audit("rollback") == []
 
 
 def test_the_preview_shows_both_versions_behavior_side_by_side(world):
-    out = run_rollback(world.settings, tenant_id=world.a.id, reason="deviation", dry_run=True)
+    out = run_rollback(world.settings, actor="test", tenant_id=world.a.id, reason="deviation", dry_run=True)
     assert set(out.preview) == {"current", "target"}
     assert out.preview["current"].keys() == out.preview["target"].keys()
     assert out.preview["current"]["n_probes"] == out.preview["target"]["n_probes"] > 0
 
 
 def test_a_rollback_for_a_version_no_longer_champion_does_nothing_and_previews_nothing(world):
-    out = run_rollback(world.settings, tenant_id=world.a.id, reason="late window of v1", only_if_champion="1")
+    out = run_rollback(world.settings, actor="test", tenant_id=world.a.id, reason="late window of v1", only_if_champion="1")
     assert out.preview == {} and not out.move.changed and "nothing to roll back" in out.move.note
     assert champion(world) == "2"
 
 
 def test_an_explicit_target_and_feature_are_used(world):
-    out = run_rollback(world.settings, tenant_id=world.a.id, feature=gate_world.FEATURE, target="1", reason="pin",
+    out = run_rollback(world.settings, actor="test", tenant_id=world.a.id, feature=gate_world.FEATURE, target="1", reason="pin",
                        preview=False)
     assert out.move.after == "1" and champion(world) == "1"
 
 
 def test_an_unknown_tenant_is_named_with_the_known_ones(world):
     with pytest.raises(UnknownTenant, match=rf"unknown tenant 'nobody' \(known: {world.a.id}, "):
-        run_rollback(world.settings, tenant_id="nobody", reason="x")
+        run_rollback(world.settings, actor="test", tenant_id="nobody", reason="x")
 
 
 def test_an_unreachable_store_fails_before_anything_changes(world, monkeypatch, tmp_path):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'gone' / 'mlflow.db'}")
     with pytest.raises(MlflowUnavailable, match="does not exist"):
-        run_rollback(Settings.from_env(), tenant_id=world.a.id, reason="x")
+        run_rollback(Settings.from_env(), actor="test", tenant_id=world.a.id, reason="x")
     assert world.audit("rollback") == []

@@ -26,7 +26,7 @@ def rec(i, tenant="acme", **over):
 
 @pytest.fixture
 def settings(tg_home, monkeypatch):
-    monkeypatch.setenv("TENANTGUARD_SECRET", "prepare-secret")
+    monkeypatch.setenv("TENANTGUARD_SECRET", "prepare-secret-514542c64f38cbe4ee9f3ca7775eb5c0a285a59477208d2c4d7d980f0515df51")
     s = Settings.from_env()
     s.ensure_home()
     return s
@@ -85,7 +85,7 @@ def test_split_and_digest_are_deterministic_and_files_match(settings, monkeypatc
     back = load_prepared(settings, "acme")
     assert back.digest == a.digest and back.train == a.train and back.kept == 80
     # the digest covers the canaries, so another project secret is another prepared dataset
-    monkeypatch.setenv("TENANTGUARD_SECRET", "another-secret")
+    monkeypatch.setenv("TENANTGUARD_SECRET", "another-secret-ce1807e913c97047dafef68295a8968c894cc8d1d8cc2c38fa84e06e7d5c0f06")
     assert prepare_dataset(Settings.from_env(), ACME).digest != a.digest  # settings are read at creation
 
 

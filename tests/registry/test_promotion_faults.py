@@ -111,7 +111,7 @@ if mode == "promote":
     promote(R.Registry(s.mlflow_tracking_uri, s.artifact_root), sys.argv[2], sys.argv[3], audit_to_log(s, actor="t"))
 else:
     from tenantguard.gates.rollback import run_rollback
-    run_rollback(s, tenant_id=sys.argv[2], reason=sys.argv[3], preview=False)
+    run_rollback(s, actor="test", tenant_id=sys.argv[2], reason=sys.argv[3], preview=False)
 """
 
 

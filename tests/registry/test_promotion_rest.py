@@ -83,7 +83,7 @@ def rest(tmp_path_factory):
     try:
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("TENANTGUARD_HOME", str(home))
-            mp.setenv("TENANTGUARD_SECRET", "rest-secret")
+            mp.setenv("TENANTGUARD_SECRET", "rest-secret-479c40d6bb9cb41d9000e582ca97d9b18d79cf5ba26a5d37bd7792c732332acc")
             mp.setenv("MLFLOW_TRACKING_URI", server.url)
             for var in ("TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS", "TENANTGUARD_KILLSWITCH_URL",
                         "TENANTGUARD_INFERENCE_LOG_URL"):
@@ -135,16 +135,16 @@ def test_promotion_and_rejection_over_rest(rest):
 def test_rollback_over_rest_with_preview_then_for_real_and_idempotent(rest):
     _, settings, reg, tenant, name, (v1, v2, *_) = rest
     assert reg.alias_version(name, "champion") == v2
-    dry = run_rollback(settings, tenant_id=tenant, reason="deviation over rest", dry_run=True, preview=True)
+    dry = run_rollback(settings, actor="test", tenant_id=tenant, reason="deviation over rest", dry_run=True, preview=True)
     assert (dry.move.before, dry.move.after, dry.move.changed) == (v2, v1, False)
     assert set(dry.preview) == {"current", "target"} and dry.preview["target"]  # models loaded over REST
     assert reg.alias_version(name, "champion") == v2
-    out = run_rollback(settings, tenant_id=tenant, reason="deviation over rest", preview=False)
+    out = run_rollback(settings, actor="test", tenant_id=tenant, reason="deviation over rest", preview=False)
     assert (out.move.before, out.move.after, out.move.changed) == (v2, v1, True)
     assert reg.alias_version(name, "champion") == v1
     assert reg.client.get_model_version(name, v2).tags[T.TAG_STATUS] == "rolled_back"
     assert '"state": "done"' in reg.client.get_registered_model(name).tags[TAG_LAST_ROLLBACK]
-    again = run_rollback(settings, tenant_id=tenant, reason="deviation over rest", preview=False)
+    again = run_rollback(settings, actor="test", tenant_id=tenant, reason="deviation over rest", preview=False)
     assert not again.move.changed and reg.alias_version(name, "champion") == v1
     assert [e.after for e in AuditLog.from_settings(settings).entries(action="rollback")] == [v1]
     assert AuditLog.from_settings(settings).verify().ok

@@ -17,7 +17,7 @@ from services import (celery_workers, flush_redis_db, fresh_database, launch_run
 pytestmark = [pytest.mark.scaleout, pytest.mark.slow]
 N_TENANTS = 20
 PER_RUN = 5  # four runs of five tenants: both workers busy, and a failing tenant shares its run with others
-SECRET = "scaleout-secret"
+SECRET = "scaleout-secret-eb38d7750493abc9938e792b1c954908a1291e374adf91730691af8e061b3bb2"
 REDIS_DB = 11
 HERE = Path(__file__).parent
 

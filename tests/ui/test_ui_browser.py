@@ -75,7 +75,7 @@ def demo_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("ui") / "home"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TENANTGUARD_HOME", str(home))
-        mp.setenv("TENANTGUARD_SECRET", "ui-secret")
+        mp.setenv("TENANTGUARD_SECRET", "ui-secret-a892f8af71f9ca57ec41cf549f89ecaf7bd17bde07c2713714f2dabdbbca971e")
         for var in ("MLFLOW_TRACKING_URI", "DAGSTER_HOME", "TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS"):
             mp.delenv(var, raising=False)
         settings = Settings.from_env()
@@ -95,7 +95,7 @@ def servers(demo_home, tmp_path_factory):
     """dagster-webserver on the default code location and `mlflow server` on the home's store."""
     settings, _ = demo_home
     logs = tmp_path_factory.mktemp("ui-logs")
-    env = {**os.environ, "TENANTGUARD_HOME": str(settings.home), "TENANTGUARD_SECRET": "ui-secret",
+    env = {**os.environ, "TENANTGUARD_HOME": str(settings.home), "TENANTGUARD_SECRET": "ui-secret-a892f8af71f9ca57ec41cf549f89ecaf7bd17bde07c2713714f2dabdbbca971e",
            "DAGSTER_HOME": str(settings.dagster_home), "DAGSTER_DISABLE_TELEMETRY": "1",
            "MLFLOW_DISABLE_TELEMETRY": "true"}
     env.pop("MLFLOW_TRACKING_URI", None)
