@@ -38,9 +38,21 @@ def assert_usage_error(result, *needles: str) -> str:
 
 def ks_store(home):
     """The kill-switch store under `home` (where the CLI writes without TENANTGUARD_KILLSWITCH_URL)."""
+    from tenantguard.config import Settings
     from tenantguard.killswitch.store import KillSwitchStore
 
-    return KillSwitchStore(f"sqlite:///{home / 'killswitch.db'}")
+    return KillSwitchStore.from_settings(Settings.from_env(home=home))
+
+
+def bootstrap_tokens(home) -> dict[str, str]:
+    """An admin (bootstrapped as docs/operations.md says), a responder and a viewer; role -> token."""
+    from tenantguard.killswitch.auth import Actor
+
+    st = ks_store(home)
+    tokens = {"admin": st.actors.init_admin("ada")}
+    for name, role in (("rita", "responder"), ("vic", "viewer")):
+        tokens[role] = st.actors.add(Actor("ada", "admin"), name, role)
+    return tokens
 
 
 def save_model(lm, path: Path) -> str:

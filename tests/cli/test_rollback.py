@@ -15,19 +15,23 @@ from tenantguard.killswitch.audit import AuditLog
 from tenantguard.registry import tags as T
 from tenantguard.tenants import Tenant, dump_tenants
 
-from .helpers import assert_bad_input, assert_usage_error, promote_twice, run
+from .helpers import assert_bad_input, assert_usage_error, bootstrap_tokens, promote_twice, run
 
 NAME = "support-assistant.acme"
 TENANTGUARD = Path(sys.executable).with_name("tenantguard")
 
 
 @pytest.fixture
-def promoted(tg_home):
-    """acme's versions 1 and 2, both passed and promoted in turn: 2 is champion, 1 the rollback target."""
+def promoted(tg_home, monkeypatch):
+    """acme's versions 1 and 2, both passed and promoted in turn: 2 is champion, 1 the rollback target; the
+    environment holds a responder's token."""
     s = Settings.from_env()
     s.ensure_home()
     dump_tenants([Tenant("acme", "Acme", "eu-west", ("support-assistant",), "p")], s.tenants_file)
     reg = promote_twice(s, NAME)
+    tokens = bootstrap_tokens(s.home)
+    monkeypatch.setenv("TENANTGUARD_TOKEN", tokens["responder"])
+    monkeypatch.setattr(sys.modules[__name__], "TOKENS", tokens, raising=False)
     yield s, reg
     mlflow.set_tracking_uri(None)
 
@@ -40,7 +44,7 @@ def test_dry_run_names_the_move_and_changes_nothing(promoted):
     assert reg.alias_version(NAME, "champion") == "2"
 
 
-def test_without_a_terminal_it_insists_on_yes_and_yes_rolls_back_audited_as_the_cli(promoted):
+def test_without_a_terminal_it_insists_on_yes_and_yes_rolls_back_audited_as_the_tokens_actor(promoted):
     s, reg = promoted
     assert_bad_input(run("rollback", "--tenant", "acme", "--reason", "deviation", "--no-preview"),
                      "roll back acme's champion (deviation): pass --yes to confirm (no terminal to ask on)")
@@ -49,7 +53,7 @@ def test_without_a_terminal_it_insists_on_yes_and_yes_rolls_back_audited_as_the_
     assert done.exit_code == 0 and done.stdout.strip() == f"{NAME}: champion 2 -> 1 (rolled back)"
     assert reg.alias_version(NAME, "champion") == "1"
     entry = [e for e in AuditLog.from_settings(s).entries() if e.action == "rollback"][-1]
-    assert (entry.actor, entry.reason) == ("cli", "deviation")
+    assert (entry.actor, entry.role, entry.reason) == ("rita", "responder", "deviation")
 
 
 @pytest.mark.slow
@@ -99,3 +103,42 @@ def test_unknown_tenant_exits_2_and_no_target_left_exits_1_with_one_line(promote
     result = run("rollback", "--tenant", "acme", "--reason", "second", "--no-preview", "--yes")
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert result.stderr.startswith(f"error: {NAME}: no earlier version") and "kill switch" in result.stderr
+
+
+# -- issue 15, finding 2: a rollback needs a token; serving a rolled-back version again needs an admin's override --
+
+def test_a_rollback_without_a_token_is_refused_and_the_refusal_audited(promoted, monkeypatch):
+    s, reg = promoted
+    monkeypatch.delenv("TENANTGUARD_TOKEN")
+    assert_bad_input(run("rollback", "--tenant", "acme", "--reason", "x", "--to", "1", "--yes", "--no-preview"),
+                     "rollback needs a token")
+    assert reg.alias_version(NAME, "champion") == "2"
+    refused = [e for e in AuditLog.from_settings(s).entries() if e.action == "refused"]
+    assert refused[-1].actor == "anonymous" and refused[-1].after["attempted"] == "rollback"
+
+
+def test_a_viewer_may_not_roll_back(promoted):
+    _, reg = promoted
+    assert_bad_input(run("rollback", "--tenant", "acme", "--reason", "x", "--yes", "--no-preview",
+                         token=TOKENS["viewer"]), "'vic'", "rollback needs responder")
+    assert reg.alias_version(NAME, "champion") == "2"
+
+
+def test_re_promoting_a_rolled_back_version_needs_an_admin_and_an_override_reason(promoted):
+    s, reg = promoted
+    assert run("rollback", "--tenant", "acme", "--reason", "deviation", "--yes", "--no-preview").exit_code == 0
+    assert reg.client.get_model_version(NAME, "2").tags[T.TAG_STATUS] == "rolled_back"
+    # the attack of the finding: `rollback --to 2` serves the rolled-back version again
+    assert_bad_input(run("rollback", "--tenant", "acme", "--reason", "x", "--to", "2", "--yes", "--no-preview"),
+                     "v2 is rolled_back (deviation)", "--override-reason")
+    assert_bad_input(run("rollback", "--tenant", "acme", "--reason", "x", "--to", "2", "--yes", "--no-preview",
+                         "--override-reason", "fixed upstream"), "'rita'", "override needs admin")
+    assert reg.alias_version(NAME, "champion") == "1"
+    done = run("rollback", "--tenant", "acme", "--reason", "x", "--to", "2", "--yes", "--no-preview",
+               "--override-reason", "the deviation was a monitoring bug", token=TOKENS["admin"])
+    assert done.exit_code == 0, done.output
+    assert reg.alias_version(NAME, "champion") == "2"
+    assert "the deviation was a monitoring bug (by ada" in reg.client.get_model_version(NAME, "2").tags[T.TAG_OVERRIDE]
+    [override] = [e for e in AuditLog.from_settings(s).entries() if e.action == "override"]
+    assert (override.actor, override.role, override.reason) == ("ada", "admin", "the deviation was a monitoring bug")
+    assert override.scope == {"model": NAME, "version": "2"} and AuditLog.from_settings(s).verify().ok
