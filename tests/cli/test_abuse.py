@@ -7,7 +7,7 @@ from tenantguard.monitoring.abuse.alerts import AlertStore
 from tenantguard.monitoring.inference_log import InferenceLog
 from tenantguard.tenants import Tenant, dump_tenants
 
-from .helpers import assert_bad_input, run
+from .helpers import assert_bad_input, bootstrap_tokens, ks_store, run
 
 PROMPTS = {f"tenant-{i}": f"You are the support assistant of tenant {i}. Be concise." for i in range(4)}
 
@@ -31,17 +31,38 @@ def test_abuse_scan_cli_exit_codes(tg_home):
 
 def test_abuse_alerts_and_ack_cli(tg_home):
     tg_home.mkdir(parents=True)
+    tokens = bootstrap_tokens(tg_home)
     log = InferenceLog(Settings.from_env().inference_log_url)
     log.append(generate_traffic(0, seed=4, campaigns=("token_budget",)).rows)
     assert run("abuse", "scan").exit_code == 1
     listed = run("abuse", "alerts", "--open", "--json")
     assert listed.exit_code == 1, listed.output
     (record,) = json.loads(listed.output)
-    acked = run("abuse", "ack", record["alert_id"], "--reason", "key revoked", "--actor", "alice")
+    acked = run("abuse", "ack", record["alert_id"], "--reason", "key revoked", token=tokens["responder"])
     assert acked.exit_code == 0, acked.output
     assert run("abuse", "alerts", "--open").exit_code == 0
-    assert AlertStore(Settings.from_env().inference_log_url).list()[0]["acknowledged"]["actor"] == "alice"
-    assert_bad_input(run("abuse", "ack", "nope", "--reason", "x"), "'nope'")
+    assert AlertStore(Settings.from_env().inference_log_url).list()[0]["acknowledged"]["actor"] == "rita"
+    assert_bad_input(run("abuse", "ack", "nope", "--reason", "x", token=tokens["responder"]), "'nope'")
+
+
+def test_an_ack_needs_a_responders_token_takes_its_actor_from_it_and_is_chained(tg_home):
+    """Issue 15, finding 3: `abuse ack ID --reason x --actor intruder` needed no token and was not chained."""
+    tg_home.mkdir(parents=True)
+    tokens = bootstrap_tokens(tg_home)
+    InferenceLog(Settings.from_env().inference_log_url).append(
+        generate_traffic(0, seed=4, campaigns=("token_budget",)).rows)
+    (alert,) = json.loads(run("abuse", "scan", "--json").output)
+    assert run("abuse", "ack", alert["alert_id"], "--reason", "x", "--actor", "intruder").exit_code == 2  # no such flag
+    assert_bad_input(run("abuse", "ack", alert["alert_id"], "--reason", "x"), "abuse.ack needs a token")
+    assert_bad_input(run("abuse", "ack", alert["alert_id"], "--reason", "x", token=tokens["viewer"]),
+                     "abuse.ack needs responder")
+    assert run("abuse", "alerts", "--open").exit_code == 1  # still open: the check stays red
+    assert run("abuse", "ack", alert["alert_id"], "--reason", "key revoked", token=tokens["responder"]).exit_code == 0
+    store = ks_store(tg_home)
+    [ack] = [e for e in store.audit.entries() if e.action == "abuse.ack"]
+    assert (ack.actor, ack.role, ack.scope, ack.reason) == ("rita", "responder", {"alert_id": alert["alert_id"]},
+                                                          "key revoked")
+    assert store.audit.verify().ok
 
 
 def test_abuse_detectors_lists_the_builtins_with_their_policy(tg_home, monkeypatch):
@@ -65,11 +86,12 @@ def test_abuse_scan_neither_lists_nor_fails_on_acknowledged_alerts(tg_home):
     InferenceLog(Settings.from_env().inference_log_url).append(
         generate_traffic(0, seed=4, campaigns=("token_budget",)).rows)
     (alert,) = json.loads(run("abuse", "scan", "--json").output)
-    assert run("abuse", "ack", alert["alert_id"], "--reason", "key revoked").exit_code == 0
+    assert run("abuse", "ack", alert["alert_id"], "--reason", "key revoked",
+               token=bootstrap_tokens(tg_home)["responder"]).exit_code == 0
     again = run("abuse", "scan")  # the same rows, the same finding: acknowledged up to its last row
     assert again.exit_code == 0, again.output
     last = alert["last_id"]
     assert again.stdout.splitlines() == [f"scanned {last} rows (ids 1..{last}); 0 alert(s), 1 acknowledged not listed"]
     assert json.loads(run("abuse", "scan", "--json").output) == []
     listed = run("abuse", "alerts")  # `abuse alerts` still shows it, as acknowledged
-    assert listed.exit_code == 0 and "acknowledged by cli" in listed.output
+    assert listed.exit_code == 0 and "acknowledged by rita" in listed.output

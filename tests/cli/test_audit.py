@@ -40,10 +40,8 @@ def test_audit_export_then_verify_file_and_anchor(tokens, ks_home, tmp_path):
 
 
 def test_audit_show_prints_a_multi_line_reason_on_its_entrys_line_and_json_keeps_it_whole(ks_home):
-    from tenantguard.killswitch.audit import AuditLog
-
     reason = "behavior FAILED for tenant acme:\n  [failed ] adversarial_refusal_drop: 1.000 -> 0.280\n" + "word " * 100
-    AuditLog(f"sqlite:///{ks_home / 'killswitch.db'}").append(
+    ks_store(ks_home).audit.append(
         actor="dagster:behavior_report", role="system", action="reject", scope={"model": "m", "version": "2"},
         before="candidate", after="rejected", reason=reason)
     r = run("audit", "show")
@@ -54,3 +52,44 @@ def test_audit_show_prints_a_multi_line_reason_on_its_entrys_line_and_json_keeps
     assert line.endswith("word …") and len(line.split("version=2  ", 1)[1]) <= 300
     (entry,) = [json.loads(x) for x in run("audit", "show", "--json").output.splitlines()]
     assert entry["reason"] == reason
+
+
+def test_verify_names_the_first_entry_an_insider_rewrote_and_export_prints_the_head_it_wrote(tokens, ks_home, tmp_path):
+    """Issue 15, finding 5: an edit of entry 2 with every later hash and the head recomputed (here with the key
+    itself, as an insider holding the secret would) verified as ok; the anchors outside the database catch it."""
+    from tenantguard.killswitch.audit import entry_from_row, entry_hash
+
+    for i in range(3):
+        run("killswitch", "engage", "--tenant", "acme", "--reason", f"r{i}", "--yes", token=tokens["responder"])
+        run("killswitch", "release", "--tenant", "acme", "--reason", f"r{i}", "--yes", token=tokens["responder"])
+    st = ks_store(ks_home)
+    rows = [entry_from_row(r._mapping) for r in st.engine.connect().exec_driver_sql("SELECT * FROM ks_audit ORDER BY seq")]
+    with st.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER ks_audit_no_update")
+        conn.exec_driver_sql("UPDATE ks_audit SET hash = 'x' || seq, prev_hash = 'y' || seq WHERE seq >= 2")
+        prev = rows[0].hash
+        for e in rows[1:]:
+            fields = e._hashed_fields()
+            if e.seq == 2:
+                fields["after"] = {"name": "mallory", "role": "admin"}
+            digest = entry_hash(st.audit.key, e.seq, prev, fields)
+            conn.exec_driver_sql(f"UPDATE ks_audit SET after = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                                 (json.dumps(fields["after"], sort_keys=True, separators=(",", ":")), prev, digest,
+                                  e.seq))
+            prev = digest
+        conn.exec_driver_sql(f"UPDATE ks_audit_head SET hash = '{prev}'")
+    r = run("audit", "verify")
+    assert r.exit_code == 1 and "BROKEN at entry 2" in r.output and "anchor" in r.output
+    r = run("audit", "export", "--out", str(tmp_path / "a.jsonl"))
+    last = json.loads((tmp_path / "a.jsonl").read_text().splitlines()[-1])["head"]
+    assert r.exit_code == 1 and f"head {last['seq']}:{last['hash']}" in r.output and last["seq"] == len(rows)
+
+
+def test_deleting_the_last_entry_is_caught(tokens, ks_home):
+    st = ks_store(ks_home)
+    with st.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER ks_audit_no_delete")
+        conn.exec_driver_sql("DELETE FROM ks_audit WHERE seq = 3")
+        conn.exec_driver_sql("UPDATE ks_audit_head SET seq = 2, hash = (SELECT hash FROM ks_audit WHERE seq = 2)")
+    r = run("audit", "verify")
+    assert r.exit_code == 1 and "BROKEN at entry 3" in r.output and "records entry 3" in r.output
