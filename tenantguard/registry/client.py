@@ -121,6 +121,31 @@ class Registry:
         for k, v in tags.items():
             self._write(f"tag {name}/{version} {k}", self.client.set_model_version_tag, name, str(version), k, v)
 
+    def set_description(self, name: str, version: str, text: str) -> None:
+        self._write(f"describe {name}/{version}", self.client.update_model_version, name, str(version), text)
+
+    def all_versions(self) -> list:
+        """Every model version in the registry, paged."""
+        found, token = [], None
+        while True:
+            page = self.client.search_model_versions(max_results=1000, page_token=token)
+            found.extend(page)
+            token = getattr(page, "token", None)
+            if not token:
+                return found
+
+    def champions(self) -> dict[str, str]:
+        """name -> version of every registered model that has a `champion` alias, paged."""
+        out, token = {}, None
+        while True:
+            page = self.client.search_registered_models(max_results=1000, page_token=token)
+            for rm in page:
+                if "champion" in (rm.aliases or {}):
+                    out[rm.name] = str(rm.aliases["champion"])
+            token = getattr(page, "token", None)
+            if not token:
+                return out
+
     def _write(self, what: str, fn, *args, _retry: bool = True) -> None:
         """A registry write; a store that refuses it fails with one line naming the store and the write."""
         from mlflow.exceptions import MlflowException

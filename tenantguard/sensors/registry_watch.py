@@ -1,4 +1,5 @@
-"""`registry_watch_sensor`: versions of `<feature>.<tenant>` registered outside Dagster get an `evaluate_version` run.
+"""`registry_watch_sensor`: versions of `<feature>.<tenant>` registered outside Dagster get an `evaluate_version` run,
+and a `champion` alias moved outside tenantguard onto an ungated version is moved back (gates/champion_guard.py).
 
 Cursor: the newest creation timestamp seen and the versions seen at that timestamp, so none is
 missed and none is requested twice (the run key is `<model>/<version>` as well).
@@ -11,24 +12,20 @@ from tenantguard.assets.partitions import TENANTS_PARTITION_NAME
 from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.assets.runs import EVALUATE_VERSION_JOB, adopt_run_config
 from tenantguard.errors import TenantGuardError
+from tenantguard.gates.champion_guard import guard_or_skip
 from tenantguard.registry import client as R
 from tenantguard.registry import tags as T
 
 MAX_REQUESTS_PER_TICK = 200
 
 
-def new_external_versions(reg: R.Registry, cursor: dict, *, limit: int | None = None) -> tuple[list, dict]:
+def new_external_versions(reg: R.Registry, cursor: dict, *, limit: int | None = None,
+                          versions: list | None = None) -> tuple[list, dict]:
     """Up to `limit` versions with tenant/feature tags and no tenantguard status (not ours) created after the
     cursor, and the cursor after them: the newest creation time passed and every version seen at it, so a
     page boundary inside one timestamp neither repeats nor skips a version."""
     since, seen = int(cursor.get("ts", 0)), set(cursor.get("seen", []))
-    found, token = [], None
-    while True:
-        page = reg.client.search_model_versions(max_results=1000, page_token=token)
-        found.extend(page)
-        token = getattr(page, "token", None)
-        if not token:
-            break
+    found = reg.all_versions() if versions is None else versions
     fresh = []
     for mv in sorted(found, key=lambda v: (int(v.creation_timestamp), v.name, int(v.version))):
         key = f"{mv.name}/{mv.version}"
@@ -56,8 +53,14 @@ def registry_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantG
         reg.check_reachable()
     except TenantGuardError as exc:
         return SkipReason(str(exc))
+    versions = reg.all_versions()
+    guarded, failed = guard_or_skip(tenantguard.settings(), reg, versions=versions)
+    for g in guarded:  # @champion belongs to the gate (gates/champion_guard.py)
+        context.log.warning(f"{g.model}: @champion was moved outside tenantguard onto v{g.intruder}; {g.note}")
+    if failed:
+        context.log.error(f"champion guard: {failed}")
     cursor = json.loads(context.cursor) if context.cursor else {}
-    fresh, new_cursor = new_external_versions(reg, cursor, limit=MAX_REQUESTS_PER_TICK)
+    fresh, new_cursor = new_external_versions(reg, cursor, limit=MAX_REQUESTS_PER_TICK, versions=versions)
     partitions = set(context.instance.get_dynamic_partitions(TENANTS_PARTITION_NAME))
     requests = []
     for mv in fresh:

@@ -128,3 +128,16 @@ def test_an_unreachable_store_skips_the_tick_naming_the_store(world, monkeypatch
     result = tick(instance)
     assert isinstance(result, SkipReason)
     assert "mlflow.db" in result.skip_message and "does not exist" in result.skip_message
+
+
+def test_a_tick_moves_a_champion_set_outside_tenantguard_back_to_the_gate_s(world):
+    """Issue 15, finding 10, through the sensor: the MLflow UI put @champion on a rolled-back version."""
+    registry, instance = world
+    passed = {T.TAG_ISOLATION: "passed", T.TAG_BEHAVIOR: "passed"}
+    name = T.model_name(FEATURE, "acme")
+    good = registry.register("acme", **passed, **{T.TAG_STATUS: "promoted", T.TAG_PROMOTED_AT: "2026-01-01T00:00"})
+    bad = registry.register("acme", **passed, **{T.TAG_STATUS: "rolled_back"})
+    registry.reg.client.set_registered_model_alias(name, "champion", bad)
+    tick(instance)
+    assert registry.reg.alias_version(name, "champion") == good
+    assert "outside tenantguard" in registry.reg.client.get_model_version(name, bad).tags[T.TAG_GUARD]
