@@ -88,6 +88,9 @@ def run_demo(settings: Settings, *, n_tenants: int | None = None, seed: int | No
         echo(f"{REUSED}steps {', '.join(f'[{k}]' for k in recorded)} as the demo run of {journal.started} printed "
              f"them (their actions were taken then); the other steps run again")
     actions = _steps(settings, tenants, journal, echo)
+    from tenantguard.demo.security import security_step
+
+    actions += security_step(settings, echo)
     rows = summary_rows(settings, tenants)
     echo("")
     echo(format_table(rows))
