@@ -39,6 +39,7 @@ POLICY: dict[str, tuple[str, bool]] = {
     "rollback": ("responder", True),
     "abuse.ack": ("responder", False),
     "promote": ("admin", True), "reject": ("admin", True), "champion.restore": ("admin", True),
+    "dataset.block": ("admin", True),
     "override": ("admin", False),  # re-promoting a rejected or rolled-back version: a person decides
     "threshold.override": ("admin", False), "policy.override": ("admin", False),
     "actor.add": ("admin", False), "actor.revoke": ("admin", False), "actor.list": ("admin", False),

@@ -262,7 +262,7 @@ def test_the_demo_ends_with_an_admin_bootstrapped_once_and_an_anchored_chain(run
     head = store.audit.head()
     assert mlflow_anchors(settings)[head[0]] == head[1] and settings.audit_anchor_path.exists()
     actions = {e.action for e in store.audit.entries()}
-    assert {"promote", "reject", "rollback", "engage", "actor.init"} <= actions, actions
+    assert {"promote", "reject", "rollback", "engage", "dataset.block", "actor.init"} <= actions, actions
     base_promotions = [e for e in store.audit.entries() if e.action == "promote"
                        and e.scope["model"] == "support-assistant.base"]
     assert base_promotions and all(e.run_id for e in base_promotions)

@@ -33,7 +33,7 @@ def test_verbatim_copy_is_attributed_with_its_char_span(world, index):
     h = hits[0]
     assert h.n_fingerprints >= 2
     assert out[h.start:h.end] in rec["completion"] and h.end - h.start > 0.6 * len(rec["completion"])
-    assert rec["completion"][:12] not in h.masked_excerpt and "sha256" in h.masked_excerpt
+    assert rec["completion"][:12] not in h.masked_excerpt and h.masked_excerpt.startswith("[masked ")
 
 
 @pytest.mark.parametrize("obfuscate", [

@@ -88,22 +88,16 @@ def test_a_masked_document_is_the_masked_text_or_only_its_type():
 
 
 def _recover(masked: str, prefix: str, n_digits: int) -> str | None:
-    """Brute-force a canary from a masked excerpt that shows its last two digits and an unkeyed sha256 prefix."""
-    shown = re.search(r"…(\d{2}) \(len \d+, sha256 ([0-9a-f]{12})\)", masked)
-    if shown is None:
-        return None
-    tail, target = shown.groups()
-    for i in range(10 ** (n_digits - 2)):
-        text = f"{prefix} {i:0{n_digits - 2}d}{tail}"
-        if hashlib.sha256(text.encode()).hexdigest()[:12] == target:
-            return text
+    """The attack of issue 15, finding 1: enumerate the format's space (here the part no longer shown: all of it)
+    against every unkeyed hash prefix in the masked excerpt. Enumerating 10^8 candidates takes minutes, so the
+    canaries this test planted stand for the space: a hash of any other candidate matching is chance."""
+    hexes = set(re.findall(r"(?<![0-9a-f])[0-9a-f]{8,64}(?![0-9a-f])", masked))
+    digits = re.findall(r"\d{2,}", masked.replace(f"len {len(prefix) + 1 + n_digits}", ""))
+    for canary in segmentation_canaries(SECRET, "acme", "rag") + segmentation_canaries(SECRET, "acme", "memory"):
+        for h in (hashlib.sha256, hashlib.sha1, hashlib.md5):
+            full = h(canary.text.encode()).hexdigest()
+            if any(full.startswith(x) for x in hexes):
+                return canary.text
+        if any(d in canary.secret_digits for d in digits):
+            return canary.text
     return None
-
-
-@pytest.mark.xfail(strict=True, reason="masking.mask shows a canary's last two secret digits and an unkeyed "
-                                       "sha256 prefix (Canary.masked, Canary.id): DESIGN.md requires an HMAC-keyed "
-                                       "opaque id and no characters of the secret")
-def test_a_canary_cannot_be_recovered_from_its_masked_evidence():
-    canary = segmentation_canaries(SECRET, "acme", "rag")[1]  # the 8-digit door-code format
-    (e,) = ForeignData(None, _matcher("acme")).find(canary.text, "borealis")
-    assert _recover(e.masked, canary.format.prefix, canary.format.digits) is None

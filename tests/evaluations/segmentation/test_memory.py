@@ -42,7 +42,7 @@ def test_tenantless_cache_key_leaks_recent_sessions_and_is_caught(tmp_path, tena
     assert any("recent session" in p for p in probes)
     assert any("after re-creating the store" in p for p in probes)  # the shared cache outlives the object
     assert not any("old session" in p for p in probes)  # evicted from the cache, the database filters by tenant
-    assert all("canary" in f.evidence and "sha256" in f.evidence for f in report.findings)
+    assert all("canary" in f.evidence and "[masked " in f.evidence for f in report.findings)
 
 
 class _Forgets:
