@@ -112,6 +112,22 @@ def _acme_globex(home: Path) -> None:
         (home / "datasets" / tenant).mkdir(parents=True)
         (home / "datasets" / tenant / "v0001.jsonl").write_text(
             "".join(json.dumps(_record(tenant, i)) + "\n" for i in range(20)), encoding="utf-8")
+    _responder_rita(home)
+
+
+RITA_TOKEN = "tgk_rita"  # a known token, so a row can pass it (real tokens are random and shown once)
+
+
+def _responder_rita(home: Path) -> None:
+    from tenantguard.config import Settings
+    from tenantguard.killswitch import schema
+    from tenantguard.killswitch.auth import token_digest
+    from tenantguard.killswitch.store import KillSwitchStore
+
+    store = KillSwitchStore.from_settings(Settings.from_env(home=home))
+    with store.engine.begin() as conn:
+        conn.execute(schema.actors.insert().values(name="rita", role="responder", token_sha256=token_digest(RITA_TOKEN),
+                                                   created_at="2026-01-01T00:00:00+00:00", created_by="bad-input table"))
 
 
 def _append_to_acme(home: Path, line: str) -> None:

@@ -23,6 +23,7 @@ MAX_TABLE_ROWS = 50
                                              "campaign, model extraction, token budget, jailbreak sweep)")],
        description="The tenant's API-abuse alerts (deduplicated, evidence masked) as found by abuse_watch_sensor.")
 def abuse_alerts(context: AssetExecutionContext, tenantguard: TenantGuardResource) -> MaterializeResult:
+    from tenantguard.gates.acknowledge import chained_acknowledgements
     from tenantguard.monitoring.abuse.alerts import AlertStore
     from tenantguard.monitoring.abuse.detectors import kinds, registered
 
@@ -30,7 +31,7 @@ def abuse_alerts(context: AssetExecutionContext, tenantguard: TenantGuardResourc
         tenant = tenantguard.tenant(context.partition_key)
         settings = tenantguard.settings()
         detector_kinds = kinds(registered(settings.detectors))
-        records = AlertStore(settings.inference_log_url).list(tenant_id=tenant.id)
+        records = chained_acknowledgements(settings, AlertStore(settings.inference_log_url).list(tenant_id=tenant.id))
     except TenantGuardError as exc:
         raise Failure(description=str(exc)) from None
     open_ = [r for r in records if r["acknowledged"] is None]

@@ -40,8 +40,8 @@ def recover(name: str, reason: str, secret_file: str) -> None:
 
     path = Path(secret_file)
     if not path.is_file():
-        raise ConfigError(f"--secret-file {secret_file}: no such file (the project secret is <home>/secret or the "
-                          f"value of TENANTGUARD_SECRET)")
+        raise ConfigError(f"--secret-file {secret_file}: no such file (give the home's `secret` file, or a file "
+                          f"holding the value of TENANTGUARD_SECRET)")
     secret = path.read_text().strip().encode()
     token = cliopts.store().actors.recover_admin(name, derive_key(secret, AUDIT_KEY_PURPOSE), reason=reason)
     click.echo(f"recovered: created admin {name!r}; token (shown once, store it in your secret manager):")

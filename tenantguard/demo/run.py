@@ -90,7 +90,7 @@ def run_demo(settings: Settings, *, n_tenants: int | None = None, seed: int | No
     actions = _steps(settings, tenants, journal, echo)
     from tenantguard.demo.security import security_step
 
-    actions += security_step(settings, echo)
+    security_step(settings, echo)
     rows = summary_rows(settings, tenants)
     echo("")
     echo(format_table(rows))

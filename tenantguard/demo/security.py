@@ -11,19 +11,17 @@ from tenantguard.errors import Unauthorized
 DEMO_ADMIN = "demo-admin"
 
 
-def security_step(settings: Settings, echo: Callable[[str], None]) -> list[str]:
+def security_step(settings: Settings, echo: Callable[[str], None]) -> None:
     from tenantguard.killswitch.store import KillSwitchStore
     from tenantguard.registry.chain import anchor_in_mlflow, mlflow_anchors
 
     store = KillSwitchStore.from_settings(settings)
     echo("\nsecurity:")
-    actions = []
     try:
         token = store.actors.init_admin(DEMO_ADMIN)  # what `tenantguard killswitch actors init` runs
         echo(f"  admin {DEMO_ADMIN!r} bootstrapped with `tenantguard killswitch actors init --name {DEMO_ADMIN}`; "
              f"its token, shown once (state changes need it: rollback, abuse ack, actors, overrides):")
         echo(f"    {token}")
-        actions.append(f"admin {DEMO_ADMIN} bootstrapped (docs/operations.md, Security)")
     except Unauthorized:
         echo(f"  {REUSED}the store's actors (bootstrapped before; a token is shown once, when it is made)")
     head_seq, head_hash = store.audit.head()
@@ -34,4 +32,3 @@ def security_step(settings: Settings, echo: Callable[[str], None]) -> list[str]:
     result = store.audit.verify(anchors=merge_anchors(("MLflow", mlflow_anchors(settings))))
     echo(f"  audit chain: {result.summary()}; anchor file {settings.audit_anchor_path}, head {head_seq} anchored "
          f"in MLflow (experiment tenantguard/audit)")
-    return actions

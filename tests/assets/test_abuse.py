@@ -71,10 +71,17 @@ def test_only_the_partitions_tenant_is_published_and_keys_are_masked(home):
 
 
 def test_acknowledged_alert_closes_and_reopens_when_the_abuse_goes_on(home):
-    _, instance, store = home
+    from tenantguard.gates.acknowledge import acknowledge_alert
+    from tenantguard.killswitch.auth import Actor
+    from tenantguard.killswitch.store import KillSwitchStore
+
+    settings, instance, store = home
     a = alert("model_extraction", action="kill_switch")
     store.record([a])
-    store.acknowledge(a.alert_id, actor="alice", reason="key revoked at the gateway")
+    store.acknowledge(a.alert_id, actor="intruder", reason="written past the CLI")  # not in the audit chain
+    assert not run(instance)[2].passed
+    acknowledge_alert(settings, KillSwitchStore.from_settings(settings), Actor("alice", "responder"), a.alert_id,
+                      reason="key revoked at the gateway")
     _, meta, check = run(instance)
     assert check.passed and meta["alerts"].value == 1 and meta["open_alerts"].value == 0
     store.record([alert("model_extraction", action="kill_switch", last=40)])  # same finding, later rows

@@ -4,7 +4,7 @@ import pytest
 from tenantguard.config import Settings
 from tenantguard.demo.traffic import generate_traffic
 from tenantguard.errors import Unauthorized
-from tenantguard.gates.acknowledge import acknowledge_alert
+from tenantguard.gates.acknowledge import acknowledge_alert, chained_acknowledgements
 from tenantguard.killswitch.auth import Actor
 from tenantguard.killswitch.store import KillSwitchStore
 from tenantguard.monitoring.abuse.alerts import AlertStore
@@ -38,3 +38,14 @@ def test_a_viewer_or_tenantguard_itself_may_not_acknowledge(alert_id, actor):
         acknowledge_alert(s, store, actor, aid, reason="x")
     assert len(AlertStore(s.inference_log_url).list(open_only=True)) == 1
     assert [e.action for e in store.audit.entries()] == ["refused"]
+
+
+def test_an_ack_written_into_the_alerts_database_past_the_cli_leaves_the_alert_open(alert_id):
+    """Issue 15, finding 3: the ack cleared `no_open_abuse_alerts` without being in the chain."""
+    s, aid = alert_id
+    forged = AlertStore(s.inference_log_url).acknowledge(aid, actor="intruder", reason="x")  # as a DB writer would
+    [record] = chained_acknowledgements(s, AlertStore(s.inference_log_url).list())
+    assert record["acknowledged"] is None and record["unchained_ack"] == "intruder"
+    acknowledge_alert(s, KillSwitchStore.from_settings(s), Actor("rita", "responder"), aid, reason="key revoked")
+    [record] = chained_acknowledgements(s, AlertStore(s.inference_log_url).list())
+    assert record["acknowledged"]["actor"] == "rita" and forged["last_id"] == record["acknowledged"]["last_id"]
