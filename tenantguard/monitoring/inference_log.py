@@ -23,10 +23,10 @@ from tenantguard.config import sql_url
 from tenantguard.errors import ConfigError, InferenceLogInvalid
 
 COLUMNS = ("id", "ts", "tenant_id", "feature", "region", "api_key", "session_id", "model_version",
-           "prompt", "completion", "prompt_tokens", "completion_tokens", "latency_ms", "params")
+           "prompt", "completion", "prompt_tokens", "completion_tokens", "latency_ms", "params", "source_id")
 REQUIRED = ("ts", "tenant_id")
 _TEXT = ("prompt", "completion")
-_SHORT = ("feature", "region", "api_key", "session_id", "model_version")
+_SHORT = ("feature", "region", "api_key", "session_id", "model_version", "source_id")
 _COUNTS = ("prompt_tokens", "completion_tokens")
 _TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
@@ -45,6 +45,9 @@ inference_log_table = sa.Table(
     sa.Column("latency_ms", sa.Float), sa.Column("params", sa.Text),
     sqlite_autoincrement=True,
 )
+# The source's own id of a request (a span, a gateway request id): re-ingesting the same source adds nothing.
+# A separate index rather than a column constraint, so a table made before it gains both (`_add_source_id`).
+SOURCE_INDEX = sa.Index("ix_inference_log_source_id", inference_log_table.c.source_id, unique=True)
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -77,13 +80,27 @@ class InferenceLog:
         self.max_text_chars = max_text_chars
         self.engine = make_engine(url)
         _metadata.create_all(self.engine, tables=[inference_log_table])
+        _add_source_id(self.engine)
 
     def append(self, rows: list[dict]) -> int:
-        """Validate every row (all-or-nothing), insert them in order and return how many were written."""
+        """Validate every row (all-or-nothing), insert them in order and return how many were written.
+
+        A row whose `source_id` the log already holds (or an earlier row of `rows` carries) is skipped, not
+        written: re-reading a source adds nothing. A concurrent writer of the same source loses the race once
+        on the unique index and is retried, so it skips instead of failing."""
         clean = [validate_row(row, f"row {i}", max_text_chars=self.max_text_chars) for i, row in enumerate(rows)]
         if not clean:
             return 0
+        try:
+            return self._insert(clean)
+        except sa.exc.IntegrityError:
+            return self._insert(clean)
+
+    def _insert(self, clean: list[dict]) -> int:
         with self.engine.begin() as conn:
+            clean = _unseen(conn, clean)
+            if not clean:
+                return 0
             last = conn.execute(sa.select(sa.func.max(inference_log_table.c.id))).scalar() or 0
             for i, row in enumerate(clean):
                 given = row.get("id")
@@ -118,6 +135,35 @@ class InferenceLog:
         while rows := self.read(after_id, batch):
             yield rows
             after_id = rows[-1]["id"]
+
+
+def _add_source_id(engine: sa.Engine) -> None:
+    """Give a table made before `source_id` existed the column and its unique index (both idempotent)."""
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("inference_log")}
+    with engine.begin() as conn:
+        if "source_id" not in columns:
+            conn.execute(sa.text(f"ALTER TABLE inference_log ADD COLUMN source_id VARCHAR({MAX_SHORT_CHARS})"))
+        SOURCE_INDEX.create(conn, checkfirst=True)
+
+
+def _unseen(conn: sa.Connection, rows: list[dict]) -> list[dict]:
+    """`rows` without those whose source_id the table holds or an earlier row of `rows` carries."""
+    wanted = {r["source_id"] for r in rows if r.get("source_id") is not None}
+    if not wanted:
+        return rows
+    col, seen = inference_log_table.c.source_id, set()
+    ordered = sorted(wanted)
+    for i in range(0, len(ordered), 500):  # bound the IN list: SQLite allows 32k parameters, some servers fewer
+        seen.update(conn.execute(sa.select(col).where(col.in_(ordered[i:i + 500]))).scalars())
+    out = []
+    for r in rows:
+        sid = r.get("source_id")
+        if sid is not None:
+            if sid in seen:
+                continue
+            seen.add(sid)
+        out.append(r)
+    return out
 
 
 def validate_row(row: Any, where: str, *, max_text_chars: int = MAX_TEXT_CHARS) -> dict:

@@ -72,7 +72,8 @@ def test_an_unknown_format_is_bad_input_naming_the_known_ones(kv_reader, tmp_pat
     result = CliRunner().invoke(cli, ["logs", "ingest", str(src), "--format", "xml"])
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
-    assert line.startswith("error: --format 'xml': unknown log format; known: auto, native, kv ")
+    assert line.startswith("error: --format 'xml': unknown log format; known: auto, native, otlp, openinference, "
+                           "litellm, langfuse, kv ")
     assert _stored(kv_reader) == []
 
 
@@ -111,9 +112,9 @@ def test_format_auto_picks_the_reader_that_recognizes_the_file(kv_reader, tmp_pa
 
 
 def test_format_auto_asks_for_a_format_when_no_reader_recognizes_the_file(kv_reader, tmp_path):
-    src = tmp_path / "spans.json"
-    src.write_text(json.dumps({"resourceSpans": []}) + "\n")
+    src = tmp_path / "metrics.json"
+    src.write_text(json.dumps({"resourceMetrics": []}) + "\n")
     result = CliRunner().invoke(cli, ["logs", "ingest", str(src), "--format", "auto"])
     assert result.exit_code == 2
-    assert result.stderr == ("error: --format auto: none of the formats native, kv recognizes the file's start; "
-                             "pass --format NAME\n")
+    assert result.stderr == ("error: --format auto: none of the formats native, otlp, openinference, litellm, "
+                             "langfuse, kv recognizes the file's start; pass --format NAME\n")

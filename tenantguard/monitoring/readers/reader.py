@@ -32,6 +32,15 @@ class Rejection:
     reason: str  # one line without the `source:line: ` prefix (ingest adds it), e.g. "not valid JSON (...)"
 
 
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A part of the source that is not a request (an embedding or tool span, a trace's root): no row, no
+    error. Ingest counts them by `what` in its summary, so nothing leaves without a word."""
+
+    line: int
+    what: str  # a noun phrase for the summary, e.g. "spans that are not a GenAI model call (embeddings)"
+
+
 @runtime_checkable
 class LogReader(Protocol):
     """A log format: its `--format` name, what it reads, how to spot it, and how to read it."""
@@ -43,6 +52,6 @@ class LogReader(Protocol):
         """Whether a source that starts with `head` (its first HEAD_BYTES, or all of it) is in this format."""
         ...
 
-    def read(self, stream: BinaryIO) -> Iterator[LogRow | Rejection]:
-        """Every row and rejection in `stream` (binary, read from its start), in source order."""
+    def read(self, stream: BinaryIO) -> Iterator[LogRow | Rejection | Skipped]:
+        """Every row, rejection and skipped part of `stream` (binary, read from its start), in source order."""
         ...
