@@ -12,7 +12,7 @@ from tenantguard.monitoring.abuse.scan import scan_log
 from tenantguard.monitoring.inference_log import InferenceLog
 from tenantguard.tenants import Tenant, dump_tenants
 
-TICK = 1_000  # rows a tick: the demo traffic spans four ticks, campaigns cross tick boundaries
+TICK = 1_800  # rows a tick: the demo traffic spans two ticks, campaigns cross the boundary
 
 
 def _home(path):
