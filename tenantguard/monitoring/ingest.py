@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -102,13 +102,13 @@ def _flush(source: str, log: InferenceLog, pending: list[tuple[LogRow, dict]], b
     if not pending:
         return 0
     try:
-        n = log.append([row for _, row in pending])
+        n = log.append([row for _, row in pending], validated=True)
     except InferenceLogInvalid:
         # A batch-level problem (an out-of-order id): retry row by row so only the offending lines go.
         n = 0
         for item, row in pending:
             try:
-                n += log.append([row])
+                n += log.append([row], validated=True)
             except InferenceLogInvalid as exc:
                 entry = _bad(source, item.line, item.raw, f"{source}:{item.line}: {str(exc).removeprefix('row 0 ')}")
                 bad.append({**entry, "stage": "append"})
@@ -116,8 +116,9 @@ def _flush(source: str, log: InferenceLog, pending: list[tuple[LogRow, dict]], b
     return n
 
 
-def _bad(source: str, lineno: int, raw: bytes, reason: str) -> dict:
+def _bad(source: str, lineno: int, raw: bytes | Callable[[], bytes], reason: str) -> dict:
     entry = {"source": source, "line": lineno, "reason": reason}
+    raw = raw() if callable(raw) else raw
     try:
         entry["raw"] = raw.decode("utf-8")
     except UnicodeDecodeError:

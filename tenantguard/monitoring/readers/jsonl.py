@@ -21,8 +21,7 @@ def json_lines(stream: BinaryIO) -> Iterator[tuple[int, Any, bytes] | Rejection]
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield Rejection(lineno, raw, f"invalid UTF-8 at byte {exc.start}; the line is quarantined as is "
-                                         f"(re-export it as UTF-8)")
+            yield utf8_rejection(lineno, raw, exc)
             continue
         try:
             yield lineno, json.loads(text), raw
@@ -30,3 +29,8 @@ def json_lines(stream: BinaryIO) -> Iterator[tuple[int, Any, bytes] | Rejection]
             yield Rejection(lineno, raw, f"not valid JSON ({exc.msg} at column {exc.colno})")
         except (ValueError, RecursionError) as exc:
             yield Rejection(lineno, raw, f"not valid JSON ({type(exc).__name__}: {str(exc)[:80]})")
+
+
+def utf8_rejection(lineno: int, raw: bytes, exc: UnicodeDecodeError) -> Rejection:
+    return Rejection(lineno, raw, f"invalid UTF-8 at byte {exc.start}; the line is quarantined as is "
+                                  f"(re-export it as UTF-8)")

@@ -7,6 +7,7 @@ quarantined as a one-span protobuf request (its resource and scope kept), byte f
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -14,7 +15,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from tenantguard.monitoring.readers.paths import Resolver
 from tenantguard.monitoring.readers.reader import LogRow, Rejection, Skipped
-from tenantguard.monitoring.readers.spans import Span, SpanInvalid, span_row
+from tenantguard.monitoring.readers.spans import Span, SpanInvalid, resource_view, span_row
 
 
 def decode(body: bytes) -> ExportTraceServiceRequest:
@@ -29,7 +30,7 @@ def request_items(request: ExportTraceServiceRequest, resolver: Resolver,
     """One item per span, numbered from 1 in request order."""
     n = 0
     for rs in request.resource_spans:
-        resource = attributes(rs.resource.attributes)
+        resource = resource_view(attributes(rs.resource.attributes))
         for ss in rs.scope_spans:
             for span in ss.spans:
                 n += 1
@@ -43,7 +44,7 @@ def request_items(request: ExportTraceServiceRequest, resolver: Resolver,
                 if isinstance(item, str):
                     yield Skipped(n, item)
                 else:
-                    yield LogRow(n, _alone(rs, ss, span), item)
+                    yield LogRow(n, partial(_alone, rs, ss, span), item)
 
 
 def attributes(kvs) -> dict[str, Any]:

@@ -6,7 +6,7 @@ contract, quarantines rejections with their line and reason, and appends the res
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
@@ -18,7 +18,9 @@ class LogRow:
     """One request read from the source, mapped onto the inference-log row (validated later by ingest)."""
 
     line: int  # 1-based line (or record number) in the source: messages and quarantine name it
-    raw: bytes  # the source bytes this row came from, quarantined verbatim if the row fails validation
+    # The source bytes this row came from, quarantined verbatim if the row fails validation; or a zero-argument
+    # callable returning them, for a reader whose raw bytes cost something to build (called only then).
+    raw: bytes | Callable[[], bytes]
     row: Any  # a dict with inference-log keys; anything else is rejected by validation, not by the reader
     note: str | None = None  # a repair made on the way in; the summary says "note: N line(s) <note>"
 

@@ -16,6 +16,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from tenantguard.monitoring.readers.paths import FEATURE_PATHS, MODEL_VERSION_PATHS, REGION_PATHS, Resolver, first
 
 GENAI = "genai"
@@ -27,6 +29,7 @@ SKIP_OTHER_GENAI = "GenAI spans that are not a model call (embeddings, tools, ag
 SKIP_OTHER_OI = "OpenInference spans that are not an LLM call (chains, retrievers, tools)"
 SKIP_NO_GENAI = "spans with no GenAI attributes (HTTP, database, framework spans)"
 SKIP_NOT_OI = "spans that are not OpenInference (no openinference.span.kind)"
+_decode_json = msgspec.json.Decoder().decode  # the message attributes are most of a span's bytes
 SKIP_OI_ELSEWHERE = "OpenInference spans (read them with --format openinference)"
 
 
@@ -41,14 +44,17 @@ class Span:
     start_ns: int
     end_ns: int
     attrs: dict[str, Any]
-    resource: dict[str, Any]
+    resource: dict[str, Any]  # the resource's attributes, each under "resource.<key>" (`resource_view`)
 
     def get(self, path: str) -> Any:
         """A span attribute, or with `resource.` in front a resource attribute."""
         value = self.attrs.get(path)
-        if value is None and path.startswith("resource."):
-            return self.resource.get(path[9:])
-        return value
+        return self.resource.get(path) if value is None else value
+
+
+def resource_view(attributes: dict[str, Any]) -> dict[str, Any]:
+    """A resource's attributes as `Span.resource` holds them: once per resource, not per span."""
+    return {f"resource.{k}": v for k, v in attributes.items()}
 
 
 def convention(span: Span) -> str | None:
@@ -158,8 +164,8 @@ def _json_attr(attrs: dict, name: str) -> Any:
     value = attrs.get(name)
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = _decode_json(value)
+        except (msgspec.DecodeError, ValueError):
             raise SpanInvalid(f"{name} is not JSON (expected a list of messages with parts)") from None
     if value is not None and not isinstance(value, list):
         raise SpanInvalid(f"{name} is a {type(value).__name__}; expected a list")
