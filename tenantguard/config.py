@@ -59,6 +59,11 @@ class Settings:
     detectors: tuple[str, ...] = ()  # TENANTGUARD_DETECTORS
     audit_kinds: tuple[str, ...] = ()  # TENANTGUARD_AUDIT_KINDS
     log_readers: tuple[str, ...] = ()  # TENANTGUARD_LOG_READERS
+    # Where the log readers of other systems' formats find the tenant id and the caller's key: ordered
+    # attribute paths, comma-separated (monitoring/readers/paths.py; empty: its defaults).
+    tenant_paths: tuple[str, ...] = ()  # TENANTGUARD_TENANT_PATHS
+    key_paths: tuple[str, ...] = ()  # TENANTGUARD_KEY_PATHS
+    otlp_token: str | None = field(default=None, repr=False)  # TENANTGUARD_OTLP_TOKEN: bearer token of `logs serve`
     # API-abuse policy overrides, `<kind>=<action>,...` (validated against the detectors' kinds), and cost model.
     abuse_policy: str = ""  # TENANTGUARD_ABUSE_POLICY
     abuse_daily_budget_usd: float = 50.0  # TENANTGUARD_ABUSE_DAILY_BUDGET_USD, per API key
@@ -86,6 +91,8 @@ class Settings:
                    tuner=env.get("TENANTGUARD_TUNER", "").strip() or "ngram",
                    detectors=_refs(env, "TENANTGUARD_DETECTORS"), audit_kinds=_refs(env, "TENANTGUARD_AUDIT_KINDS"),
                    log_readers=_refs(env, "TENANTGUARD_LOG_READERS"),
+                   tenant_paths=_refs(env, "TENANTGUARD_TENANT_PATHS"), key_paths=_refs(env, "TENANTGUARD_KEY_PATHS"),
+                   otlp_token=env.get("TENANTGUARD_OTLP_TOKEN", "").strip() or None,
                    abuse_policy=env.get("TENANTGUARD_ABUSE_POLICY", "").strip(),
                    abuse_daily_budget_usd=_positive(env, "TENANTGUARD_ABUSE_DAILY_BUDGET_USD", 50.0),
                    abuse_usd_per_1k_tokens=_positive(env, "TENANTGUARD_ABUSE_USD_PER_1K_TOKENS", 0.002),

@@ -170,6 +170,23 @@ def _traffic(home: Path) -> None:
     (home.parent / "traffic.jsonl").write_text(json.dumps(row) + "\n{oops\n", encoding="utf-8")
 
 
+def _spans_of_initech(home: Path) -> None:
+    _acme_globex(home)
+    spans = [{"traceId": "ab" * 16, "spanId": f"{i + 1:016x}", "startTimeUnixNano": "1767225600000000000",
+              "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                             {"key": "tenant.id", "value": {"stringValue": tenant}}]}
+             for i, tenant in enumerate(("acme", "initech"))]
+    line = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {}, "spans": spans}]}]}
+    (home.parent / "spans.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+
+
+def _gateway_latin1(home: Path) -> None:
+    _acme_globex(home)
+    payload = {"id": "r1", "call_type": "completion", "startTime": 1767225600.0, "model_parameters": {},
+               "metadata": {"user_api_key_team_id": "acme"}, "end_user": "caf\u00e9"}
+    (home.parent / "gateway.jsonl").write_bytes(json.dumps(payload, ensure_ascii=False).encode("latin-1") + b"\n")
+
+
 def _segmentation_yaml(home: Path) -> None:
     _acme_globex(home)
     (home / "segmentation.yaml").write_text("retriever: nope:make\n", encoding="utf-8")
@@ -189,6 +206,8 @@ SETUPS: dict[str, Callable[[Path], None]] = {
     "tenants.yaml: id Acme": lambda home: _tenants_yaml(home, ONE_TENANT.replace("id: acme", "id: Acme").encode()),
     "traffic.jsonl: line 2 not JSON": _traffic,
     "segmentation.yaml: module nope": _segmentation_yaml,
+    "spans.jsonl: a span of tenant initech": _spans_of_initech,
+    "gateway.jsonl: line 1 not UTF-8": _gateway_latin1,
 }
 
 

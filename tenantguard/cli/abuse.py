@@ -26,11 +26,14 @@ def abuse_scan(since: int, as_json: bool) -> None:
     does not make the exit code 1; `abuse alerts` lists it."""
     import json
 
-    from tenantguard.monitoring.abuse.scan import scan_log
+    from tenantguard.gates.abuse_scan import scan_abuse
 
     s = settings()
-    result = scan_log(s, after_id=since)
+    result = scan_abuse(s, after_id=since)
     shown = result.open_alerts
+    if result.not_run:  # text detectors on rows without a prompt: not run, never passed
+        click.echo("not run on rows without a prompt (content capture off): "
+                   + ", ".join(f"{k} ({n} rows)" for k, n in sorted(result.not_run.items())), err=as_json)
     if as_json:
         click.echo(json.dumps([a.to_dict() for a in shown], indent=2, ensure_ascii=False))
     else:

@@ -23,10 +23,10 @@ from tenantguard.config import sql_url
 from tenantguard.errors import ConfigError, InferenceLogInvalid
 
 COLUMNS = ("id", "ts", "tenant_id", "feature", "region", "api_key", "session_id", "model_version",
-           "prompt", "completion", "prompt_tokens", "completion_tokens", "latency_ms", "params")
+           "prompt", "completion", "prompt_tokens", "completion_tokens", "latency_ms", "params", "source_id")
 REQUIRED = ("ts", "tenant_id")
 _TEXT = ("prompt", "completion")
-_SHORT = ("feature", "region", "api_key", "session_id", "model_version")
+_SHORT = ("feature", "region", "api_key", "session_id", "model_version", "source_id")
 _COUNTS = ("prompt_tokens", "completion_tokens")
 _TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
@@ -45,6 +45,9 @@ inference_log_table = sa.Table(
     sa.Column("latency_ms", sa.Float), sa.Column("params", sa.Text),
     sqlite_autoincrement=True,
 )
+# The source's own id of a request (a span, a gateway request id): re-ingesting the same source adds nothing.
+# A separate index rather than a column constraint, so a table made before it gains both (`_add_source_id`).
+SOURCE_INDEX = sa.Index("ix_inference_log_source_id", inference_log_table.c.source_id, unique=True)
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -77,13 +80,29 @@ class InferenceLog:
         self.max_text_chars = max_text_chars
         self.engine = make_engine(url)
         _metadata.create_all(self.engine, tables=[inference_log_table])
+        _add_source_id(self.engine)
 
-    def append(self, rows: list[dict]) -> int:
-        """Validate every row (all-or-nothing), insert them in order and return how many were written."""
-        clean = [validate_row(row, f"row {i}", max_text_chars=self.max_text_chars) for i, row in enumerate(rows)]
+    def append(self, rows: list[dict], *, validated: bool = False) -> int:
+        """Validate every row (all-or-nothing; `validated`: they are `validate_row`'s output already), insert
+        them in order and return how many were written.
+
+        A row whose `source_id` the log already holds (or an earlier row of `rows` carries) is skipped, not
+        written: re-reading a source adds nothing. A concurrent writer of the same source loses the race once
+        on the unique index and is retried, so it skips instead of failing."""
+        clean = rows if validated else [validate_row(row, f"row {i}", max_text_chars=self.max_text_chars)
+                                        for i, row in enumerate(rows)]
         if not clean:
             return 0
+        try:
+            return self._insert(clean)
+        except sa.exc.IntegrityError:
+            return self._insert(clean)
+
+    def _insert(self, clean: list[dict]) -> int:
         with self.engine.begin() as conn:
+            clean = _unseen(conn, clean)
+            if not clean:
+                return 0
             last = conn.execute(sa.select(sa.func.max(inference_log_table.c.id))).scalar() or 0
             for i, row in enumerate(clean):
                 given = row.get("id")
@@ -93,7 +112,7 @@ class InferenceLog:
                             f"row {i} field 'id': {given} is not above the log's last id {last}; ids only grow "
                             f"(omit 'id' to have one assigned)")
                     last = given
-            conn.execute(inference_log_table.insert(), clean)
+            _insert(conn, clean)
         return len(clean)
 
     def read(self, after_id: int = 0, limit: int = 10_000, *, tenant_id: str | None = None) -> list[dict]:
@@ -118,6 +137,52 @@ class InferenceLog:
         while rows := self.read(after_id, batch):
             yield rows
             after_id = rows[-1]["id"]
+
+
+_MARK = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _insert(conn: sa.Connection, rows: list[dict]) -> None:
+    """Insert validated rows. Rows of one shape go to the driver's executemany as tuples: the SQL compiler's
+    per-row parameter processing would cost as much as the insert itself (benchmarks/otlp_ingest.py)."""
+    cols = tuple(rows[0])
+    mark = _MARK.get(conn.dialect.paramstyle)
+    if mark is None or any(tuple(r) != cols for r in rows):
+        conn.execute(inference_log_table.insert(), rows)
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(inference_log_table.name)} ({', '.join(map(quote, cols))}) "
+           f"VALUES ({', '.join([mark] * len(cols))})")
+    conn.exec_driver_sql(sql, [tuple(r.values()) for r in rows])
+
+
+def _add_source_id(engine: sa.Engine) -> None:
+    """Give a table made before `source_id` existed the column and its unique index (both idempotent)."""
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("inference_log")}
+    with engine.begin() as conn:
+        if "source_id" not in columns:
+            conn.execute(sa.text(f"ALTER TABLE inference_log ADD COLUMN source_id VARCHAR({MAX_SHORT_CHARS})"))
+        SOURCE_INDEX.create(conn, checkfirst=True)
+
+
+def _unseen(conn: sa.Connection, rows: list[dict]) -> list[dict]:
+    """`rows` without those whose source_id the table holds or an earlier row of `rows` carries."""
+    wanted = {r["source_id"] for r in rows if r.get("source_id") is not None}
+    if not wanted:
+        return rows
+    col, seen = inference_log_table.c.source_id, set()
+    ordered = sorted(wanted)
+    for i in range(0, len(ordered), 500):  # bound the IN list: SQLite allows 32k parameters, some servers fewer
+        seen.update(conn.execute(sa.select(col).where(col.in_(ordered[i:i + 500]))).scalars())
+    out = []
+    for r in rows:
+        sid = r.get("source_id")
+        if sid is not None:
+            if sid in seen:
+                continue
+            seen.add(sid)
+        out.append(r)
+    return out
 
 
 def validate_row(row: Any, where: str, *, max_text_chars: int = MAX_TEXT_CHARS) -> dict:
@@ -186,6 +251,8 @@ def _ts(value: Any, where: str) -> str:
 def _text(value: Any, where: str, name: str, limit: int) -> str | None:
     if value is None:
         return None
+    if type(value) is str and len(value) <= limit and value.isascii() and "\x00" not in value:
+        return value  # the common case, checked in C: no surrogate (not ASCII) and no NUL to replace
     if isinstance(value, (bytes, bytearray)):
         value = bytes(value).decode("utf-8", errors="replace")
     if not isinstance(value, str):

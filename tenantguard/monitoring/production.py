@@ -80,6 +80,8 @@ class ProductionMonitor:
             leak = self._leak(rid, tenant, feature, version, row_hits)
             if leak:
                 findings.append(leak)
+            if row.get("completion") is None:
+                continue  # no content captured: nothing to describe (an empty text would read as a deviation)
             finding = self._fold(rid, tenant, feature, version, describe_completion(completion))
             if finding:
                 findings.append(finding)

@@ -1,7 +1,9 @@
 """`abuse_watch_sensor`: inference log -> abuse detectors -> alerts, kill switches and rollback runs.
 
-Cursor: the last inference-log id scanned. `monitoring.scan.scan_log` rebuilds detector state from the
-rows before the cursor, so a fresh process resumes exactly where the last committed tick stopped. A
+Cursor: the last inference-log id scanned. `gates.abuse_scan.scan_abuse` resumes the detector state saved
+at the cursor (`<home>/monitoring/abuse-state-<id>.pkl`), so a tick reads only its new rows; with no state
+there it rebuilds it from the rows before the cursor, so a fresh process resumes where the last committed
+tick stopped. A
 tick acts on every finding that includes a row after its cursor, and every action is idempotent, so a
 tick that dies before its cursor is committed repeats safely:
 - `abuse_alerts` run for the tenant: run key from the (alert id, last row) pairs, Dagster drops repeats;
@@ -56,14 +58,14 @@ def rollback_run(alert, reason: str) -> RunRequest:
         default_status=DefaultSensorStatus.RUNNING,
         description="Inference log -> API-abuse alerts (abuse_alerts per tenant), kill switch or rollback by policy.")
 def abuse_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuardResource):
-    from tenantguard.monitoring.abuse.scan import scan_log
+    from tenantguard.gates.abuse_scan import scan_abuse
 
     after = read_cursor(context.cursor)
     try:
         s = tenantguard.settings()
         tenants = tenantguard.tenants()
         known = {t.id for t in tenants}
-        result = scan_log(s, after_id=after, limit=MAX_ROWS_PER_TICK)
+        result = scan_abuse(s, after_id=after, limit=MAX_ROWS_PER_TICK)
     except TenantGuardError as exc:
         return SkipReason(f"cannot scan the inference log after id {after}: {exc}")
     if result.rows == 0:
@@ -90,6 +92,9 @@ def abuse_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuar
     missing = [t for t in sorted(set(by_tenant) & known)
                if not context.instance.has_dynamic_partition(TENANTS_PARTITION_NAME, t)]
     span = f"{result.rows} rows (ids {after + 1}..{result.last_id})"
+    if result.not_run:
+        context.log.warning(f"{span}: not run on rows without a prompt (content capture off): "
+                            + ", ".join(f"{k} ({n} rows)" for k, n in sorted(result.not_run.items())))
     if not requests:
         why = (f"{len(result.alerts)} alert(s) needing no run ({'; '.join(notes) or 'tenants not in tenants.yaml'})"
                if result.alerts else "no abuse alert touches these rows")

@@ -72,7 +72,8 @@ def test_an_unknown_format_is_bad_input_naming_the_known_ones(kv_reader, tmp_pat
     result = CliRunner().invoke(cli, ["logs", "ingest", str(src), "--format", "xml"])
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
-    assert line.startswith("error: --format 'xml': unknown log format; known: auto, native, kv ")
+    assert line.startswith("error: --format 'xml': unknown log format; known: auto, native, otlp, openinference, "
+                           "litellm, langfuse, kv ")
     assert _stored(kv_reader) == []
 
 
@@ -111,9 +112,70 @@ def test_format_auto_picks_the_reader_that_recognizes_the_file(kv_reader, tmp_pa
 
 
 def test_format_auto_asks_for_a_format_when_no_reader_recognizes_the_file(kv_reader, tmp_path):
-    src = tmp_path / "spans.json"
-    src.write_text(json.dumps({"resourceSpans": []}) + "\n")
+    src = tmp_path / "metrics.json"
+    src.write_text(json.dumps({"resourceMetrics": []}) + "\n")
     result = CliRunner().invoke(cli, ["logs", "ingest", str(src), "--format", "auto"])
     assert result.exit_code == 2
-    assert result.stderr == ("error: --format auto: none of the formats native, kv recognizes the file's start; "
-                             "pass --format NAME\n")
+    assert result.stderr == ("error: --format auto: none of the formats native, otlp, openinference, litellm, "
+                             "langfuse, kv recognizes the file's start; pass --format NAME\n")
+
+
+def _tenants(home, *ids):
+    from tenantguard.tenants import Tenant, dump_tenants
+
+    home.mkdir(parents=True, exist_ok=True)
+    dump_tenants([Tenant(t, t, "eu-west", ("support-assistant",), "p") for t in ids], home / "tenants.yaml")
+
+
+def _otlp_line(*tenants, attrs=None):
+    def kv(k, v):
+        return {"key": k, "value": {"intValue": str(v)} if isinstance(v, int) else {"stringValue": v}}
+    spans = [{"traceId": "ab" * 16, "spanId": f"{i + 1:016x}", "startTimeUnixNano": "1767225600000000000",
+              "attributes": [kv(k, v) for k, v in {"gen_ai.operation.name": "chat", "tenant.id": t, "user.id": "k",
+                                                   **(attrs or {})}.items()]}
+             for i, t in enumerate(tenants)]
+    return json.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {}, "spans": spans}]}]}) + "\n"
+
+
+def test_ingesting_the_same_spans_again_adds_nothing(tg_home, tmp_path):
+    _tenants(tg_home, "acme")
+    src = tmp_path / "spans.jsonl"
+    src.write_text(_otlp_line("acme", "acme", attrs={"gen_ai.usage.output_tokens": 3}))
+    first = CliRunner().invoke(cli, ["logs", "ingest", str(src), "--format", "auto"])
+    assert first.exit_code == 0 and first.stdout.startswith("ingested 2 rows (ids 1..2)")
+    again = CliRunner().invoke(cli, ["logs", "ingest", str(src), "--format", "otlp"])
+    assert again.exit_code == 0
+    assert again.stdout.splitlines()[:2] == [f"ingested 0 rows into sqlite:///{tg_home / 'inference.db'}",
+                                             "skipped 2 row(s) already in the log (same source id)"]
+    assert len(_stored(tg_home)) == 2
+
+
+def test_a_span_of_a_tenant_not_in_tenants_yaml_is_quarantined_with_its_line(tg_home, tmp_path):
+    _tenants(tg_home, "acme")
+    src = tmp_path / "spans.jsonl"
+    src.write_text(_otlp_line("acme", "initech"))
+    result = CliRunner().invoke(cli, ["logs", "ingest", str(src), "--format", "otlp"])
+    assert result.exit_code == 2
+    assert f"{src}:1 field 'tenant_id': tenant 'initech' is not in tenants.yaml" in result.stderr
+    assert [r["tenant_id"] for r in _stored(tg_home)] == ["acme"]
+    (entry,) = [json.loads(line) for line in (tg_home / "quarantine" / "logs").glob("*.jsonl").__next__().open()]
+    assert json.loads(entry["raw"])["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["spanId"] == f"{2:016x}"
+
+
+def test_tenant_and_key_paths_come_from_flags_or_settings(tg_home, tmp_path, monkeypatch):
+    _tenants(tg_home, "acme", "globex")
+    src = tmp_path / "spans.jsonl"
+    src.write_text(_otlp_line("acme", attrs={"app.customer": "globex", "app.key": "key-7"}))
+    result = CliRunner().invoke(cli, ["logs", "ingest", str(src), "--format", "otlp", "--tenant-path", "app.customer"],
+                                env={"TENANTGUARD_KEY_PATHS": "app.key"})
+    assert result.exit_code == 0, result.output
+    assert [(r["tenant_id"], r["api_key"]) for r in _stored(tg_home)] == [("globex", "key-7")]
+
+
+def test_formats_that_resolve_tenants_need_tenants_yaml(tg_home, tmp_path):
+    src = tmp_path / "spans.jsonl"
+    src.write_text(_otlp_line("acme"))
+    result = CliRunner().invoke(cli, ["logs", "ingest", str(src), "--format", "auto"])
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tg_home / 'tenants.yaml'}: tenants file not found; --format otlp checks every "
+                             f"tenant id it resolves against it (run `tenantguard demo` or set TENANTGUARD_TENANTS)\n")

@@ -77,3 +77,28 @@ def test_out_of_order_timestamps_are_accepted_and_read_by_id(log):
     log.append([_row(ts="2026-01-31T12:00:05Z"), _row(ts="2026-01-31T11:00:00+01:00"), _row(ts=1769860800)])
     assert [r["ts"][:19] for r in log.read()] == ["2026-01-31T12:00:05", "2026-01-31T10:00:00", "2026-01-31T12:00:00"]
 
+
+
+def test_rows_whose_source_id_the_log_holds_are_skipped_within_and_across_appends(tmp_path):
+    log = InferenceLog(f"sqlite:///{tmp_path / 'inference.db'}")
+    row = {"ts": "2026-01-31T12:00:00Z", "tenant_id": "acme"}
+    assert log.append([{**row, "source_id": "span:a"}, {**row, "source_id": "span:a"}, row, row]) == 3
+    assert log.append([{**row, "source_id": "span:a"}, {**row, "source_id": "span:b"}]) == 1
+    assert [r["source_id"] for r in log.read()] == ["span:a", None, None, "span:b"]
+
+
+def test_a_table_made_before_source_id_gains_the_column_and_its_unique_index(tmp_path):
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with sa.create_engine(url).begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE inference_log (id INTEGER PRIMARY KEY AUTOINCREMENT, ts VARCHAR(32) NOT NULL, "
+                             "tenant_id VARCHAR(40) NOT NULL, feature VARCHAR(256), region VARCHAR(256), api_key "
+                             "VARCHAR(256), session_id VARCHAR(256), model_version VARCHAR(256), prompt TEXT, completion "
+                             "TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, latency_ms FLOAT, params TEXT)")
+        conn.exec_driver_sql("INSERT INTO inference_log (ts, tenant_id) VALUES ('2026-01-31T12:00:00.000000Z', 'acme')")
+    log = InferenceLog(url)
+    row = {"ts": "2026-01-31T12:00:01Z", "tenant_id": "acme", "source_id": "litellm:1"}
+    assert log.append([row]) == 1 and log.append([row]) == 0
+    assert [(r["id"], r["source_id"]) for r in log.read()] == [(1, None), (2, "litellm:1")]
+    InferenceLog(url)  # a second open finds both in place

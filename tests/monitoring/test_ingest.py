@@ -90,7 +90,7 @@ def test_a_clean_file_writes_no_quarantine(tmp_path, log):
 
 def test_a_reader_that_yields_something_else_is_a_config_error(tmp_path, log):
     reader = ListReader([{"ts": "2026-01-31T12:00:00Z", "tenant_id": "acme"}])
-    with pytest.raises(ConfigError, match="log reader 'list' yielded a dict; a reader yields LogRow or Rejection"):
+    with pytest.raises(ConfigError, match="log reader 'list' yielded a dict; a reader yields LogRow, Rejection or Skipped"):
         ingest_file(_src(tmp_path, ["x"]), log, tmp_path / "q", reader=reader)
 
 

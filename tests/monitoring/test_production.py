@@ -65,3 +65,15 @@ def test_another_tenants_record_in_a_completion_is_a_masked_leak():
     assert [f.kind for f in found] == ["cross_tenant_leak"]
     assert "bank" in found[0].reason and found[0].first_id == 1
     assert SECRET_RECORD.lower()[:30] not in json.dumps(found[0].to_dict()).lower()
+
+
+def test_rows_without_a_captured_completion_are_not_read_as_empty_answers():
+    from tenantguard.monitoring.production import ProductionMonitor, ProductionRules
+
+    monitor = ProductionMonitor(ProductionRules(window_rows=5))
+    rows = [{"id": i, "tenant_id": "acme", "feature": "f", "model_version": "1",
+             "completion": "A full answer about the parcel and its delivery date." if i <= 5 else None}
+            for i in range(1, 30)]
+    assert monitor.observe(rows) == []  # 24 metadata-only rows after the reference: no "length dropped" finding
+    (stream,) = monitor.state["streams"].values()
+    assert len(stream["ref"]["length"]) == 5 and stream["win"]["length"] == []

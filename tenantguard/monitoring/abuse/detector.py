@@ -35,6 +35,9 @@ class ScanContext:
 class Detector(Protocol):
     kind: ClassVar[str]
     default_actions: ClassVar[Mapping[str, str]]
+    # Whether it reads the prompt. Rows without one (content capture off) are not fed to it, and a scan
+    # reports it "not run" on them, never "passed". A detector without the attribute is taken to need text.
+    needs_text: ClassVar[bool]
 
     @classmethod
     def for_scan(cls, context: ScanContext) -> Detector:
@@ -55,6 +58,7 @@ class DetectorBase:
 
     kind: ClassVar[str]
     default_actions: ClassVar[Mapping[str, str]]
+    needs_text: ClassVar[bool] = True
 
     @classmethod
     def for_scan(cls, context: ScanContext):

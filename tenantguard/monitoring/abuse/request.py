@@ -27,6 +27,7 @@ class Request:
     injection: float = 0.0
     payload: str = ""  # the highest-scoring segment of the prompt (stays inside this tenant's alerts)
     text: str = ""  # the payload as the detectors match it: `textfeatures.prepare` (normalized, capped)
+    has_text: bool = True  # False: the source captured no prompt (content capture off); text detectors skip it
 
 
 @dataclass
@@ -60,7 +61,7 @@ def to_request(row: dict, last_ts: float, notes: Coercions) -> Request:
         prompt_tokens=_tokens(row.get("prompt_tokens"), "prompt_tokens", notes),
         completion_tokens=_tokens(row.get("completion_tokens"), "completion_tokens", notes),
         max_tokens=max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None,
-        extraction_params=extraction,
+        extraction_params=extraction, has_text=row.get("prompt") is not None,
     )
 
 

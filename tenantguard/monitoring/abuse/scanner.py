@@ -9,7 +9,8 @@ late rows are counted, never skipped.
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass, replace
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping
 
 from tenantguard.errors import ConfigError
@@ -29,6 +30,18 @@ class ScanStats:
     rows: int
     late_rows: int
     coercions: dict
+    not_run: dict = field(default_factory=dict)  # kind -> rows it did not see: no prompt captured (needs_text)
+
+
+@dataclass(frozen=True)
+class ScannerState:
+    """What a Scanner carries from one scan to the next: its detectors as they stand, and its counters.
+    `fingerprint` names what built them; a state is only resumed by a scanner built the same way."""
+
+    fingerprint: str
+    last_id: int
+    detectors: list
+    counters: dict
 
 
 class Scanner:
@@ -46,7 +59,27 @@ class Scanner:
         self.late = 0
         self.last_id = 0
         self.last_ts = 0.0
+        self.not_run: Counter[str] = Counter()
         self._cache: dict[str, tuple[float, str]] = {}
+        # What the detectors' state depends on: their classes and what the scan built them with.
+        self.fingerprint = repr(([f"{d.__module__}:{d.__qualname__}" for d in self.settings.detectors], context))
+
+    def state(self) -> ScannerState:
+        """The detectors and counters as they stand (the injection cache is not state: rebuilt on demand)."""
+        return ScannerState(self.fingerprint, self.last_id, self.detectors,
+                            {"rows": self.rows, "late": self.late, "last_ts": self.last_ts,
+                             "notes": dict(self.notes.counts), "not_run": dict(self.not_run)})
+
+    def resume(self, state: ScannerState) -> bool:
+        """Continue from `state` if this scanner was built the same way; False (and unchanged) otherwise."""
+        if state.fingerprint != self.fingerprint:
+            return False
+        c = state.counters
+        self.detectors, self.last_id = list(state.detectors), state.last_id
+        self.rows, self.late, self.last_ts = c["rows"], c["late"], c["last_ts"]
+        self.notes.counts.update(c["notes"])
+        self.not_run.update(c["not_run"])
+        return True
 
     def process(self, rows: Iterable[dict]) -> list[Alert]:
         from threadpoolctl import threadpool_limits
@@ -74,9 +107,14 @@ class Scanner:
             if r.id <= self.last_id:
                 self.late += 1
             self.last_id = max(self.last_id, r.id)
-        self._score(reqs)
+        texted = [r for r in reqs if r.has_text]
+        self._score(texted)
         for detector in self.detectors:
-            detector.update(reqs)
+            if getattr(detector, "needs_text", True) and len(texted) < len(reqs):
+                self.not_run[detector.kind] += len(reqs) - len(texted)
+                detector.update(texted)
+            else:
+                detector.update(reqs)
         self.rows += len(reqs)
         return self.alerts()
 
@@ -94,7 +132,8 @@ class Scanner:
 
     @property
     def stats(self) -> ScanStats:
-        return ScanStats(rows=self.rows, late_rows=self.late, coercions=dict(self.notes.counts))
+        return ScanStats(rows=self.rows, late_rows=self.late, coercions=dict(self.notes.counts),
+                         not_run=dict(self.not_run))
 
     def _score(self, reqs: list[Request]) -> None:
         segs = [user_segments(r.prompt, self.system_prompts.get(r.tenant_id)) for r in reqs]

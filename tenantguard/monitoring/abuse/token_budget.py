@@ -83,6 +83,7 @@ class _Key:
 class BudgetDetector(DetectorBase):
     kind = "token_budget"
     default_actions: ClassVar[Mapping[str, str]] = {"token_budget": "kill_switch"}
+    needs_text = False  # spend is token counts; only the long-output-forcing signal reads the prompt
 
     @classmethod
     def for_scan(cls, context: ScanContext) -> BudgetDetector:

@@ -7,3 +7,4 @@ from tenantguard.monitoring.readers.formats import reader_for as reader_for
 from tenantguard.monitoring.readers.reader import LogReader as LogReader
 from tenantguard.monitoring.readers.reader import LogRow as LogRow
 from tenantguard.monitoring.readers.reader import Rejection as Rejection
+from tenantguard.monitoring.readers.reader import Skipped as Skipped

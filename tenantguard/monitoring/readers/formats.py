@@ -12,8 +12,12 @@ from typing import BinaryIO
 
 from tenantguard.config import Settings
 from tenantguard.errors import ConfigError
+from tenantguard.monitoring.readers.langfuse import LangfuseReader
+from tenantguard.monitoring.readers.litellm import LiteLLMReader
 from tenantguard.monitoring.readers.native import NativeReader
-from tenantguard.monitoring.readers.reader import HEAD_BYTES, LogReader, LogRow, Rejection
+from tenantguard.monitoring.readers.otlp import OtlpReader
+from tenantguard.monitoring.readers.paths import Resolver
+from tenantguard.monitoring.readers.reader import HEAD_BYTES, LogReader, LogRow, Rejection, Skipped
 from tenantguard.plugins import discover
 
 AUTO = "auto"
@@ -22,9 +26,13 @@ _HOW = "docs/extending/log-readers.md"
 
 
 def log_readers(settings: Settings) -> dict[str, LogReader]:
-    """Every reader by name: `native`, then entry points, then TENANTGUARD_LOG_READERS; names are unique."""
+    """Every reader by name: the built-ins (native, otlp, openinference, litellm, langfuse, the last four
+    resolving tenant and key by the settings' paths), then entry points, then TENANTGUARD_LOG_READERS."""
     found: dict[str, LogReader] = {}
-    for reader in (NativeReader(), *discover("log_readers", settings.log_readers)):
+    resolver = Resolver.of(settings.tenant_paths, settings.key_paths)
+    builtin = (NativeReader(), OtlpReader(resolver), OtlpReader(resolver, name="openinference"),
+               LiteLLMReader(resolver), LangfuseReader(resolver))
+    for reader in (*builtin, *discover("log_readers", settings.log_readers)):
         where = f"log reader {type(reader).__module__}.{type(reader).__qualname__}"
         if not isinstance(reader, LogReader):
             raise ConfigError(f"{where}: needs a name, a description, recognizes(head) and read(stream) "
@@ -60,15 +68,15 @@ class AutoReader:
     def recognizes(self, head: bytes) -> bool:
         return any(r.recognizes(head) for r in self.readers)
 
-    def read(self, stream: BinaryIO) -> Iterator[LogRow | Rejection]:
+    def read(self, stream: BinaryIO) -> Iterator[LogRow | Rejection | Skipped]:
         start = stream.tell()
         head = stream.read(HEAD_BYTES)
         if not head.strip():
             return  # an empty file is empty in every format
         stream.seek(start)  # files and request bodies (BytesIO) are seekable
-        yield from self._choose(head).read(stream)
+        yield from self.choose(head).read(stream)
 
-    def _choose(self, head: bytes) -> LogReader:
+    def choose(self, head: bytes) -> LogReader:
         """The one reader that recognizes `head`; none or several is a ConfigError asking for --format."""
         matches = [r for r in self.readers if r.recognizes(head)]
         known = ", ".join(r.name for r in self.readers)

@@ -6,7 +6,7 @@ contract, quarantines rejections with their line and reason, and appends the res
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
@@ -18,7 +18,9 @@ class LogRow:
     """One request read from the source, mapped onto the inference-log row (validated later by ingest)."""
 
     line: int  # 1-based line (or record number) in the source: messages and quarantine name it
-    raw: bytes  # the source bytes this row came from, quarantined verbatim if the row fails validation
+    # The source bytes this row came from, quarantined verbatim if the row fails validation; or a zero-argument
+    # callable returning them, for a reader whose raw bytes cost something to build (called only then).
+    raw: bytes | Callable[[], bytes]
     row: Any  # a dict with inference-log keys; anything else is rejected by validation, not by the reader
     note: str | None = None  # a repair made on the way in; the summary says "note: N line(s) <note>"
 
@@ -32,6 +34,15 @@ class Rejection:
     reason: str  # one line without the `source:line: ` prefix (ingest adds it), e.g. "not valid JSON (...)"
 
 
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A part of the source that is not a request (an embedding or tool span, a trace's root): no row, no
+    error. Ingest counts them by `what` in its summary, so nothing leaves without a word."""
+
+    line: int
+    what: str  # a noun phrase for the summary, e.g. "spans that are not a GenAI model call (embeddings)"
+
+
 @runtime_checkable
 class LogReader(Protocol):
     """A log format: its `--format` name, what it reads, how to spot it, and how to read it."""
@@ -43,6 +54,6 @@ class LogReader(Protocol):
         """Whether a source that starts with `head` (its first HEAD_BYTES, or all of it) is in this format."""
         ...
 
-    def read(self, stream: BinaryIO) -> Iterator[LogRow | Rejection]:
-        """Every row and rejection in `stream` (binary, read from its start), in source order."""
+    def read(self, stream: BinaryIO) -> Iterator[LogRow | Rejection | Skipped]:
+        """Every row, rejection and skipped part of `stream` (binary, read from its start), in source order."""
         ...

@@ -21,10 +21,10 @@ def settings_with(tmp_path, monkeypatch):
     return lambda *refs: Settings.from_env({"TENANTGUARD_LOG_READERS": ",".join(refs)}, home=tmp_path)
 
 
-def test_native_is_built_in_and_plug_ins_follow_in_setting_order(settings_with):
-    assert list(log_readers(settings_with())) == ["native"]
+def test_the_built_ins_come_first_and_plug_ins_follow_in_setting_order(settings_with):
+    assert list(log_readers(settings_with())) == ["native", "otlp", "openinference", "litellm", "langfuse"]
     readers = log_readers(settings_with("log_reader_kv:make_reader", "log_reader_faulty:greedy"))
-    assert list(readers) == ["native", "kv", "greedy"]
+    assert list(readers) == ["native", "otlp", "openinference", "litellm", "langfuse", "kv", "greedy"]
     assert isinstance(reader_for("native", settings_with()), NativeReader)
     assert reader_for("kv", settings_with("log_reader_kv:make_reader")).name == "kv"
 
@@ -35,13 +35,14 @@ def test_an_entry_point_adds_a_reader_without_a_setting(settings_with, tmp_path,
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: kv-plugin\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text("[tenantguard.log_readers]\nkv = log_reader_kv:make_reader\n")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    assert list(log_readers(settings_with())) == ["native", "kv"]
+    assert list(log_readers(settings_with())) == ["native", "otlp", "openinference", "litellm", "langfuse", "kv"]
 
 
 def test_an_unknown_name_is_one_line_listing_the_known_formats(settings_with):
     with pytest.raises(ConfigError) as exc:
-        reader_for("otlp", settings_with("log_reader_kv:make_reader"))
-    assert str(exc.value).startswith("--format 'otlp': unknown log format; known: auto, native, kv (add one with "
+        reader_for("xml", settings_with("log_reader_kv:make_reader"))
+    assert str(exc.value).startswith("--format 'xml': unknown log format; known: auto, native, otlp, openinference, "
+                                     "litellm, langfuse, kv (add one with "
                                      "TENANTGUARD_LOG_READERS=module:function")
     assert "\n" not in str(exc.value)
 
@@ -58,7 +59,7 @@ def test_a_plug_in_that_breaks_the_rules_is_a_config_error_naming_it(settings_wi
 
 def test_auto_reads_with_the_one_reader_that_recognizes_the_start(settings_with):
     auto = reader_for(AUTO, settings_with("log_reader_kv:make_reader"))
-    assert auto.description == "a log file in one of the formats native, kv"
+    assert auto.description == "a log file in one of the formats native, otlp, openinference, litellm, langfuse, kv"
     (kv_row,) = auto.read(io.BytesIO(KV))
     (jsonl_row,) = auto.read(io.BytesIO(JSONL))
     assert kv_row == LogRow(1, KV.strip(), {"ts": "2026-01-31T12:00:00Z", "tenant_id": "acme"})
