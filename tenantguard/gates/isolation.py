@@ -30,6 +30,7 @@ class IsolationOutcome:
     failed_sources: list[str] = field(default_factory=list)
     mlflow_run_id: str = ""
     base_summary: str = ""
+    power: str = ""  # smallest contamination detected with 95% power on the candidate's kind
 
 
 def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Tenant], tenant: Tenant, feature: str,
@@ -84,7 +85,8 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
     if verdict != "passed":
         reject(reg, name, version, reject_reason(verdict, reason),
                audit_to_log(settings, actor="dagster:isolation_report"), run_id=run_id)
-    return IsolationOutcome(name, str(version), verdict, reason, metrics, rows, failed, run.info.run_id, base_summary)
+    return IsolationOutcome(name, str(version), verdict, reason, metrics, rows, failed, run.info.run_id, base_summary,
+                            report.power if report else "")
 
 
 def reject_reason(verdict: str, reason: str) -> str:

@@ -88,8 +88,8 @@ def test_an_identifier_the_model_knows_from_its_own_tenant_is_no_evidence(setup)
     collided = train[:6]
     cand = NGramTenantModel(base.finetune(collided * 4), "candidate")
     rng = np.random.default_rng(0)
-    n, _, p = memorized_identifiers(cand, train[:40], rng=rng)
+    n, _, p, _ = memorized_identifiers(cand, train[:40], rng=rng)
     assert p < 1e-4  # without the exclusion the collision reads as a leak
-    n_known, _, p_known = memorized_identifiers(cand, train[:40], rng=np.random.default_rng(0),
+    n_known, _, p_known, _ = memorized_identifiers(cand, train[:40], rng=np.random.default_rng(0),
                                                 known=identifiers(collided))
     assert n_known == n - 6 and p_known > 0.01
