@@ -27,7 +27,7 @@ from tenantguard.evaluations.extraction import (STRONG, ExtractionResult, Probe,
 from tenantguard.evaluations.fingerprint import FingerprintIndex
 from tenantguard.evaluations.isolation_report import ERROR, FAILED, PASSED, IsolationReport, SourceResult
 from tenantguard.evaluations.membership import MembershipResult, identifiers, membership_test
-from tenantguard.evaluations.power import detectable_contamination, power_statement
+from tenantguard.evaluations.model_kinds import power_statement, profile
 from tenantguard.evaluations.tenant_model import TenantModel, model_kind
 from tenantguard.evaluations.winnowing import words
 
@@ -148,7 +148,9 @@ def audit_isolation(candidate: TenantModel, inputs: IsolationInputs, *, base: Te
     if stat_tests and not can_score:
         skipped += [(t, "black-box model: no score task") for t in stat_tests]
         stat_tests = []
-    composed_test = "extraction" in config.tests and base is not None
+    # models that compose text (not measured to recite only) get composed hits weighed against the base
+    grade = not profile(model_kind(candidate)).recites_only
+    composed_test = "extraction" in config.tests and base is not None and grade
     alpha_share = config.alpha / max(1, len(stat_tests) + composed_test)
     sanity: dict[str, float] = {}
 
@@ -212,7 +214,7 @@ def audit_isolation(candidate: TenantModel, inputs: IsolationInputs, *, base: Te
         index = index or build_index(inputs)
         own = [t for c in inputs.corpora if c.tenant_id == target for t in c.texts()]
         known = {"known_kgrams": index.kgrams([*own, *inputs.base_corpus]),
-                 "known_words": frozenset(w for t in (*own, *inputs.base_corpus) for w in words(t))}
+                 "known_words": frozenset(w for t in (*own, *inputs.base_corpus) for w in words(t)) if grade else None}
         extraction = run_extraction(candidate, probes, index, all_canaries, target_tenant=target, **known)
         errors += [f"extraction: {e}" for e in extraction.errors]
         if composed_test:  # the chance rate of composed hits: the base, prompted the same way
@@ -240,7 +242,7 @@ def audit_isolation(candidate: TenantModel, inputs: IsolationInputs, *, base: Te
     budget = {"records_per_source": float(n_rec), "null_size": float(config.null_size),
               "neighbours": float(config.neighbours), "extraction_probes": float(n_probes),
               "min_contamination": config.power.min_contamination, "power": config.power.power,
-              "detects_95pct_at_contamination": detectable_contamination(model_kind(candidate))}
+              "detects_95pct_at_contamination": profile(model_kind(candidate)).detects_95pct}
     return IsolationReport(model=candidate.name, kind="candidate" if target is not None else "base",
                            target_tenant=target, verdict=verdict, alpha=config.alpha, tests_run=tuple(run),
                            tests_skipped=tuple(skipped), sources=tuple(rows), sanity=sanity, budget=budget,

@@ -32,7 +32,7 @@ import numpy as np
 from scipy import stats
 
 from tenantguard.evaluations.exposure import _scores
-from tenantguard.evaluations.tail_check import checked_tail
+from tenantguard.evaluations.tail_check import checked_tail, needs_holdout_check
 from tenantguard.evaluations.tenant_model import TenantModel, model_kind, token_scores
 from tenantguard.evaluations.token_stats import statistics
 
@@ -202,10 +202,12 @@ def memorized_identifiers(model: TenantModel, texts: Sequence[str], *, m: int = 
     if n < 3:
         return n, float("nan"), float("nan"), ""
     check = None
-    if holdout:
+    if holdout and needs_holdout_check(model_kind(model)):
+        # a held-out record sharing an identifier with a training record is no null sample: a leak of
+        # the training record would teach the model that identifier too
         k = min(len(holdout), CHECK_RECORDS)
         hs = None if holdout_scores is None else np.asarray(holdout_scores, dtype=float)[:k]
-        check, _ = _identifier_deviations(model, list(holdout[:k]), m, rng, hs, known)
+        check, _ = _identifier_deviations(model, list(holdout[:k]), m, rng, hs, known | identifiers(texts))
     tail = checked_tail(null, kind=model_kind(model), holdout=check if check is not None and len(check) else None)
     d_max = float(np.max(d))
     sd = float(np.std(null)) or 1.0

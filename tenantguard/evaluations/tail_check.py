@@ -2,16 +2,15 @@
 
 A p-value far beyond a null sample comes from a fitted tail (skew-normal, Carlini et al. 2019). How
 heavy the true tail is depends on the model: an n-gram model's digit probabilities are smoothed counts
-(a light tail; the benchmark's clean pairs measured it), a neural model's are not, and a skew-normal fit
-there turned z = 4.92 into p = 0.0012 on a clean tune. So:
+(a light tail, measured on the benchmark's clean pairs: model_kinds.py), a neural model's are not, and
+a skew-normal fit there turned z = 4.92 into p = 0.0012 on a clean tune. So:
 
-1. the model kind picks the starting tail: skew-normal for kinds measured light, the skew-normal
-   guarded by an exponential fit to the top 5% (peaks over threshold) for every other kind, unknown
-   kinds included;
-2. the tail is then checked on the model itself: the statistic of never-trained (held-out) records is
-   a sample from the null, so under a calibrated tail their smallest p-value times their number is
-   rarely below `level`. If it is, the guard is switched on; if it still fails, p-values are floored by
-   the held-out records' empirical tail, (#held-out >= x + 1) / (n + 1), and the label says so.
+1. a kind measured light-tailed uses the skew-normal (its check is the benchmark that measured it);
+2. every other kind, unknown kinds included, uses the skew-normal guarded by an exponential fit to the
+   top 5% (peaks over threshold), and the tail is checked on the model itself: the statistic of
+   never-trained (held-out) records is a sample from the null, so under a calibrated tail their
+   smallest p-value times their number is rarely below `level`. If it is, p-values are floored by the
+   held-out records' empirical tail, (#held-out >= x + 1) / (n + 1), and the label says so.
 """
 from __future__ import annotations
 
@@ -20,14 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from tenantguard.evaluations.exposure import MIN_TAIL, TOP_SHARE, TailModel, fit_tail, tail_probability
+from tenantguard.evaluations.model_kinds import profile
 
-LIGHT_TAILED_KINDS = frozenset({"ngram"})  # measured: benchmarks/isolation_power.py clean pairs
 CHECK_LEVEL = 0.05
 
 
 def starting_top_share(kind: str) -> float | None:
-    """None (skew-normal only) for kinds measured light-tailed, the exponential guard for all others."""
-    return None if kind in LIGHT_TAILED_KINDS else TOP_SHARE
+    """None (skew-normal only) for kinds measured light-tailed (model_kinds), the guard for all others."""
+    return None if profile(kind).light_tail else TOP_SHARE
 
 
 @dataclass(frozen=True)
@@ -56,21 +55,24 @@ def _check(null: np.ndarray, tail: TailModel, holdout: np.ndarray) -> float:
     return float(min(1.0, len(holdout) * min(probe.sf(float(x)) for x in holdout)))
 
 
+def needs_holdout_check(kind: str) -> bool:
+    """Whether `checked_tail` will check a tail for `kind` on held-out statistics (callers skip computing them)."""
+    return starting_top_share(kind) is not None
+
+
 def checked_tail(null: np.ndarray, *, kind: str, holdout: np.ndarray | None = None,
                  level: float = CHECK_LEVEL) -> CheckedTail:
     """The tail for `null` on a model of `kind`, checked on `holdout` (the statistic of never-trained
-    records under the same model) when given; see the module docstring."""
+    records under the same model) when the kind needs it; see the module docstring."""
     null = np.sort(np.asarray(null, dtype=float))
     share = starting_top_share(kind)
     tail = fit_tail(null, share)
-    label = "skew-normal" if share is None else "exponential-guard"
+    if share is None:
+        return CheckedTail(null, tail, "skew-normal")
     if holdout is None or len(holdout) == 0:
-        return CheckedTail(null, tail, label)
+        return CheckedTail(null, tail, "exponential-guard")
     holdout = np.sort(np.asarray(holdout, dtype=float))
     p = _check(null, tail, holdout)
-    if p < level and share is None:
-        tail, label = fit_tail(null, TOP_SHARE), "exponential-guard"
-        p = _check(null, tail, holdout)
     if p < level:
-        return CheckedTail(null, tail, label + "+holdout-floor", holdout, p)
-    return CheckedTail(null, tail, label, None, p)
+        return CheckedTail(null, tail, "exponential-guard+holdout-floor", holdout, p)
+    return CheckedTail(null, tail, "exponential-guard", None, p)

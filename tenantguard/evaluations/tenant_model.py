@@ -36,7 +36,10 @@ def model_kind(model: object) -> str:
 
 def token_scores(model: object, *groups: Sequence[str]) -> list[list] | None:
     """`score_tokens` of every group of texts in one call (None if the model does not score tokens),
-    split back per group; checked: one TokenScores per text."""
+    split back per group; checked: one TokenScores per text (rows may be TokenScores, lists or arrays of
+    log-probabilities, or dicts with `logprobs`/`mean`/`std`)."""
+    from tenantguard.evaluations.token_stats import TokenScores, parse_token_scores
+
     if not getattr(model, "can_score_tokens", False):
         return None
     texts = [t for g in groups for t in g]
@@ -44,8 +47,10 @@ def token_scores(model: object, *groups: Sequence[str]) -> list[list] | None:
     if not isinstance(out, list) or len(out) != len(texts):
         got = len(out) if isinstance(out, list) else type(out).__name__
         raise ModelOutputInvalid(f"model {getattr(model, 'name', '?')}: score_tokens returned {got} for {len(texts)} texts")
+    name = getattr(model, "name", "?")
+    rows = [r if isinstance(r, TokenScores) else parse_token_scores(r, model=name, index=i) for i, r in enumerate(out)]
     split, start = [], 0
     for g in groups:
-        split.append(out[start:start + len(g)])
+        split.append(rows[start:start + len(g)])
         start += len(g)
     return split

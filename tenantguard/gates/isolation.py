@@ -54,6 +54,8 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
     if tenant.id not in {c.tenant_id for c in inputs.corpora}:
         raise TenantGuardError(f"tenant {tenant.id!r} has no prepared dataset: run finetune_dataset first")
     base = load_tenant_model(f"models:/{base_name}/{base_version}", f"{base_name}/{base_version}") if base_version else None
+    if base is not None:
+        base = cached_base(settings, reg, base, base_name, base_version)
     base_verdict, base_summary, base_failed = base_audit(settings, reg, tenants, base_name, base_version, base, inputs)
     if not inputs.sources:
         report = None
@@ -87,6 +89,16 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
                audit_to_log(settings, actor="dagster:isolation_report"), run_id=run_id)
     return IsolationOutcome(name, str(version), verdict, reason, metrics, rows, failed, run.info.run_id, base_summary,
                             report.power if report else "")
+
+
+def cached_base(settings: Settings, reg: R.Registry, base, base_name: str, base_version: str):
+    """The base with its scores and completions cached per base version (home/score_cache.py)."""
+    from tenantguard.home.score_cache import ScoreCache, cache_path
+    from tenantguard.models.cached import CachedReference
+
+    mv = reg.client.get_model_version(base_name, base_version)
+    digest = mv.tags.get(T.TAG_DIGEST) or mv.run_id or ""
+    return CachedReference(base, ScoreCache(cache_path(settings.home, base_name, base_version, digest), settings.secret()))
 
 
 def reject_reason(verdict: str, reason: str) -> str:

@@ -16,6 +16,7 @@ class NGramTenantModel:
 
     can_score = True
     kind = "ngram"
+    deterministic_generate = True  # greedy: the base's completions may be cached
 
     def __init__(self, lm: NGramLM, name: str = "ngram"):
         self.lm, self.name = lm, name
