@@ -53,16 +53,19 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
     inputs, missing = isolation_inputs(settings, tenants, tenant.id)
     if tenant.id not in {c.tenant_id for c in inputs.corpora}:
         raise TenantGuardError(f"tenant {tenant.id!r} has no prepared dataset: run finetune_dataset first")
-    base = load_tenant_model(f"models:/{base_name}/{base_version}", f"{base_name}/{base_version}") if base_version else None
-    if base is not None:
-        base = cached_base(settings, reg, base, base_name, base_version)
+    raw_base = load_tenant_model(f"models:/{base_name}/{base_version}", f"{base_name}/{base_version}") if base_version else None
+    base = cached_base(settings, reg, raw_base, base_name, base_version) if raw_base is not None else None
     base_verdict, base_summary, base_failed = base_audit(settings, reg, tenants, base_name, base_version, base, inputs)
     if not inputs.sources:
         report = None
         verdict, reason, metrics, rows, failed = "passed", "no other tenant has prepared data", {}, [], []
     else:
+        from tenantguard.models.reference import reference_for
+
         candidate = load_tenant_model(f"models:/{name}/{version}", f"{name}/{version}")
-        report = audit_isolation(candidate, inputs, base=base)
+        ref = reference_for(candidate, raw_base)
+        ref = cached_base(settings, reg, ref, base_name, base_version) if ref is not None else None
+        report = audit_isolation(candidate, inputs, base=ref)
         verdict, reason = report.verdict, report.summary()
         metrics, rows, failed = report.metrics(), report.rows(), report.failed_sources
     if base_verdict != "passed":
