@@ -111,4 +111,8 @@ def load_tenant_model(model_uri: str, name: str | None = None):
         inner = None
     if isinstance(inner, NGramPyfunc):
         return NGramTenantModel(inner.lm, label)
+    if type(inner).__module__ == "tenantguard.models.hf_pyfunc":  # by name: torch is imported only if it is one
+        from tenantguard.models.hf_adapter import HFTenantModel
+
+        return HFTenantModel(inner, label)
     return PyfuncTenantModel(model, label)
