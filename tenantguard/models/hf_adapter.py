@@ -12,10 +12,11 @@ class HFTenantModel:
 
     can_score = True
     can_score_tokens = True
+    deterministic_generate = True  # greedy by default: the base's completions may be cached
 
     def __init__(self, pyfunc, name: str):
         self.pyfunc, self.lm, self.name = pyfunc, pyfunc.lm, name
-        self.kind = pyfunc.kind  # base | lora | full
+        self.kind = f"hf-{pyfunc.kind}"  # hf-base | hf-lora | hf-full: the audit checks tails per kind (model_kinds)
         self.lm.name = name  # errors name the model version, not its download directory
 
     def generate(self, prompts: Sequence[str], *, max_new_tokens: int = 48, temperature: float = 0.0,
