@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+EXTRAS := dev,postgres,celery,ui-test,otel,hf
+# The CPU build of torch (a wheel in pip's find-links on this machine kind; no CUDA libraries).
+TORCH_PIN := torch==2.13.0+cpu
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
@@ -13,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@echo "installing into $(VENV) (pinned by constraints.txt; log: $(VENV)/install.log) ..."
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install -q --upgrade pip > $(VENV)/install.log 2>&1 || (tail -20 $(VENV)/install.log; exit 1)
-	@$(BIN)/pip install -q -c constraints.txt -e '.[dev,postgres,celery,ui-test,otel]' >> $(VENV)/install.log 2>&1 \
+	@$(BIN)/pip install -q -c constraints.txt -e '.[$(EXTRAS)]' >> $(VENV)/install.log 2>&1 \
 		|| (tail -20 $(VENV)/install.log; exit 1)
 	@touch $(STAMP)
 
@@ -51,7 +54,8 @@ bench: $(STAMP)
 # Re-resolve the constraints file CI installs with.
 lock:
 	rm -rf /tmp/tg-lock && $(PYTHON) -m venv /tmp/tg-lock && /tmp/tg-lock/bin/pip install -q --upgrade pip
-	/tmp/tg-lock/bin/pip install -q -e '.[dev,postgres,celery,ui-test,otel]'
+	echo '$(TORCH_PIN)' > /tmp/tg-lock/torch.txt
+	/tmp/tg-lock/bin/pip install -q -c /tmp/tg-lock/torch.txt -e '.[$(EXTRAS)]'
 	/tmp/tg-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 clean:

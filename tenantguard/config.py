@@ -44,6 +44,67 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class HFSettings:
+    """The Hugging Face tuners (hf-lora, hf-full): the tiny base they train, or a local checkpoint adopted
+    instead; how a tenant is tuned; the memory cap of every forward pass (docs/models/hf.md)."""
+
+    checkpoint: Path | None = None  # TENANTGUARD_HF_CHECKPOINT: a local causal-LM directory used as the base
+    # TENANTGUARD_HF_BASE, `key=value,...`: the GPT-2-architecture base trained from scratch on the base corpus.
+    layers: int = 2
+    dims: int = 128
+    heads: int = 4
+    vocab: int = 2048
+    context: int = 512
+    base_epochs: int = 6
+    base_lr: float = 3e-3
+    # TENANTGUARD_HF_TUNE, `key=value,...`: LoRA rank/alpha/targets (hf-lora), epochs and lr (both tuners).
+    rank: int = 16
+    alpha: int = 32
+    targets: tuple[str, ...] = ("c_attn", "c_proj", "c_fc")
+    epochs: int = 8
+    lr: float = 3e-3
+    seed: int = 0  # both stages
+    max_tokens_per_batch: int = 16_384  # TENANTGUARD_HF_MAX_TOKENS_PER_BATCH: padded tokens in one forward pass
+
+
+HF_BASE_KEYS = ("layers", "dims", "heads", "vocab", "context", "base_epochs", "base_lr", "seed")
+HF_TUNE_KEYS = ("rank", "alpha", "targets", "epochs", "lr", "seed")
+
+
+def _hf(env: Mapping[str, str]) -> HFSettings:
+    values: dict = {}
+    for name, keys in (("TENANTGUARD_HF_BASE", HF_BASE_KEYS), ("TENANTGUARD_HF_TUNE", HF_TUNE_KEYS)):
+        for item in filter(None, (i.strip() for i in env.get(name, "").split(","))):
+            key, _, raw = item.partition("=")
+            key = key.strip()
+            if key not in keys:
+                raise ConfigError(f"{name}: unknown key {key!r} in {item!r} (known: {', '.join(keys)})")
+            values[key] = _hf_value(name, key, raw.strip())
+    raw_ckpt = env.get("TENANTGUARD_HF_CHECKPOINT", "").strip()
+    if raw_ckpt:
+        values["checkpoint"] = Path(raw_ckpt).expanduser().resolve()
+    values["max_tokens_per_batch"] = _whole(env, "TENANTGUARD_HF_MAX_TOKENS_PER_BATCH", 16_384,
+                                            "padded tokens in one forward pass")
+    return HFSettings(**values)
+
+
+def _hf_value(name: str, key: str, raw: str):
+    default = getattr(HFSettings, key)
+    if isinstance(default, tuple):
+        parts = tuple(p for p in raw.split("+") if p)
+        if not parts or not all(re.match(r"^[A-Za-z0-9_.]+$", p) for p in parts):
+            raise ConfigError(f"{name}: {key}={raw!r}: expected module names joined by '+', e.g. c_attn+c_proj")
+        return parts
+    try:
+        value = type(default)(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {key}={raw!r}: expected a {type(default).__name__}") from None
+    if value < 0 or (value == 0 and key != "seed"):
+        raise ConfigError(f"{name}: {key}={raw!r}: expected a positive number")
+    return value
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path
     tenants_file: Path
@@ -72,6 +133,7 @@ class Settings:
     tenants_per_run: int = DEFAULT_TENANTS_PER_RUN  # TENANTGUARD_TENANTS_PER_RUN
     prune_tenants: bool = False  # TENANTGUARD_PRUNE_TENANTS=1
     audit_anchor_override: Path | None = None  # TENANTGUARD_AUDIT_ANCHOR: the anchor file outside the database
+    hf: HFSettings = field(default_factory=HFSettings)  # TENANTGUARD_HF_*
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, home: str | Path | None = None) -> "Settings":
@@ -101,7 +163,8 @@ class Settings:
                    prune_tenants=_flag(env, PRUNE_TENANTS_ENV,
                                        "1 deletes the partitions of tenants that left tenants.yaml, history and all"),
                    audit_anchor_override=(Path(env["TENANTGUARD_AUDIT_ANCHOR"]).expanduser().resolve()
-                                          if env.get("TENANTGUARD_AUDIT_ANCHOR", "").strip() else None))
+                                          if env.get("TENANTGUARD_AUDIT_ANCHOR", "").strip() else None),
+                   hf=_hf(env))
 
     # Everything below lives under the home so one directory is the whole embedded deployment.
     @property

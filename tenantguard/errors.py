@@ -32,6 +32,10 @@ class ModelOutputInvalid(TenantGuardError):
     """A model returned something the Model I/O contract does not allow."""
 
 
+class CheckpointInvalid(TenantGuardError):
+    """A model checkpoint or adapter cannot be used: missing, corrupt, mismatched, or tuned from another base."""
+
+
 class ProbeSuiteInvalid(TenantGuardError):
     """A probe-suite file is malformed."""
 

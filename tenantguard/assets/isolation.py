@@ -29,7 +29,8 @@ def isolation_report(context: AssetExecutionContext, tenantguard: TenantGuardRes
         batch.check(tid, "cross_tenant_isolation", all(x.verdict == "passed" for x in results),
                     "; ".join(x.reason for x in results),
                     metadata={"verdict": r.verdict, "failed_sources": ", ".join(r.failed_sources) or "none",
-                              "model_version": r.version, "mlflow_run_id": r.mlflow_run_id})
+                              "model_version": r.version, "mlflow_run_id": r.mlflow_run_id,
+                              "power": r.power or "not measured"})
         numeric = {k: float(v) for k, v in r.metrics.items() if v == v}  # NaN-free numeric metadata for UI plots
         batch.record(tid, {**numeric, "verdict": r.verdict, "model": r.name, "model_version": r.version,
                            "mlflow_run_id": r.mlflow_run_id, "per_source": MetadataValue.md(md_table(r.rows)),

@@ -38,6 +38,7 @@ class Hit:
     n_fingerprints: int
     masked_excerpt: str
     n_words: int = 0
+    novel_words: int = -1  # words of its attributable k-grams outside `known_words` (-1: not asked)
 
 
 class FingerprintIndex:
@@ -140,8 +141,13 @@ class FingerprintIndex:
 
     def scan_many(self, texts: Sequence[str], *, exclude_tenant: str | None = None,
                   ignore_texts: Sequence[Sequence[str]] | None = None,
-                  ignore_kgrams: np.ndarray | None = None) -> list[list[Hit]]:
-        """`scan` of every text (ignore_texts[i] goes with texts[i]), with one hash lookup for the batch."""
+                  ignore_kgrams: np.ndarray | None = None,
+                  known_words: frozenset[str] | None = None) -> list[list[Hit]]:
+        """`scan` of every text (ignore_texts[i] goes with texts[i]), with one hash lookup for the batch.
+
+        `known_words`: normalized words the reader may legitimately know (its corpus, the base corpus);
+        each hit then counts the words of its attributable k-grams outside them (plus the ignored
+        texts' words): a model that only recombines words it knows cannot name any (`novel_words`)."""
         for text in texts:
             if not isinstance(text, str):
                 raise TypeError(f"Expected text as str, got {type(text).__name__}")
@@ -176,10 +182,11 @@ class FingerprintIndex:
                 ignored = np.concatenate([kgram_hashes(self._hasher.words(words(t)), self.k) for t in ignore])
                 owners[np.isin(h, ignored)] = -1
             _, starts, ends = with_spans[i] if spans_now else words_with_spans(texts[i])
-            out[i] = self._runs(texts[i], h, owners, starts, ends, names)
+            known = None if known_words is None else (known_words, {w for t in ignore for w in words(t)})
+            out[i] = self._runs(texts[i], h, owners, starts, ends, names, parsed[i], known)
         return out
 
-    def _runs(self, text, h, owners, starts, ends, names) -> list[Hit]:
+    def _runs(self, text, h, owners, starts, ends, names, ws=None, known=None) -> list[Hit]:
         hits = []
         for o in np.unique(owners[owners >= 0]):
             pos = np.flatnonzero(owners == o)
@@ -190,7 +197,11 @@ class FingerprintIndex:
                 if n_fp < self.min_fingerprints:
                     continue
                 a, b = int(starts[run[0]]), int(ends[run[-1] + self.k - 1])
-                hits.append(Hit(names[int(o)], a, b, n_fp, mask(text[a:b]), int(run[-1] - run[0] + self.k)))
+                novel = -1
+                if known is not None:
+                    inside = {int(p) + j for p in run for j in range(self.k)}
+                    novel = sum(ws[p] not in known[0] and ws[p] not in known[1] for p in inside)
+                hits.append(Hit(names[int(o)], a, b, n_fp, mask(text[a:b]), int(run[-1] - run[0] + self.k), novel))
         return sorted(hits, key=lambda x: (x.start, x.source_tenant))
 
     def attribute(self, text: str, **kwargs) -> dict[str, int]:

@@ -5,7 +5,9 @@ Sharer), membership inference (reference-calibrated + memorized identifiers) and
 shared base model is audited the same way against every tenant (`audit_base`). Family-wise error:
 alpha is split evenly between the statistical tests that ran; exposure uses the threshold
 t = log2(n_tested / alpha_share); membership p-values are Holm-adjusted across source tenants.
-Extraction evidence (attributable fingerprints, exact canaries) fails a source outright.
+Strong extraction evidence (exact canaries, verbatim runs, runs naming words the reader cannot know)
+fails a source outright; shorter runs of known words ('composed') count only beyond the base model's
+rate on the same probes (a third statistical test, Holm across sources, when a base is given).
 The target's own data is expected in its model; its canaries ranking high prove the test has power.
 """
 from __future__ import annotations
@@ -20,11 +22,14 @@ import numpy as np
 from tenantguard.evaluations.canaries import Canary, is_canary_record
 from tenantguard.evaluations.exposure import (DEFAULT_M, CanaryExposure, canary_exposures, exposure_threshold,
                                               reference_calibration)
-from tenantguard.evaluations.extraction import ExtractionResult, Probe, canary_probes, run_extraction
+from tenantguard.evaluations.extraction import (STRONG, ExtractionResult, Probe, canary_probes,
+                                                composed_excess_pvalue, run_extraction)
 from tenantguard.evaluations.fingerprint import FingerprintIndex
 from tenantguard.evaluations.isolation_report import ERROR, FAILED, PASSED, IsolationReport, SourceResult
 from tenantguard.evaluations.membership import MembershipResult, identifiers, membership_test
-from tenantguard.evaluations.tenant_model import TenantModel
+from tenantguard.evaluations.model_kinds import power_statement, profile
+from tenantguard.evaluations.tenant_model import TenantModel, model_kind
+from tenantguard.evaluations.winnowing import words
 
 TESTS = ("exposure", "membership", "extraction")
 
@@ -143,7 +148,10 @@ def audit_isolation(candidate: TenantModel, inputs: IsolationInputs, *, base: Te
     if stat_tests and not can_score:
         skipped += [(t, "black-box model: no score task") for t in stat_tests]
         stat_tests = []
-    alpha_share = config.alpha / max(1, len(stat_tests))
+    # models that compose text (not measured to recite only) get composed hits weighed against the base
+    grade = not profile(model_kind(candidate)).recites_only
+    composed_test = "extraction" in config.tests and base is not None and grade
+    alpha_share = config.alpha / max(1, len(stat_tests) + composed_test)
     sanity: dict[str, float] = {}
 
     exposures: dict[str, list[CanaryExposure]] = {}
@@ -196,6 +204,7 @@ def audit_isolation(candidate: TenantModel, inputs: IsolationInputs, *, base: Te
             skipped.append(("membership.reference_calibrated", "no base model given"))
 
     extraction: ExtractionResult | None = None
+    composed_p: dict[str, float] = {}
     if "extraction" in config.tests:
         probes = canary_probes()
         for s in sources:
@@ -204,14 +213,22 @@ def audit_isolation(candidate: TenantModel, inputs: IsolationInputs, *, base: Te
         all_canaries = [c for s in inputs.corpora for c in (*s.canaries, *s.reference_canaries)]
         index = index or build_index(inputs)
         own = [t for c in inputs.corpora if c.tenant_id == target for t in c.texts()]
-        extraction = run_extraction(candidate, probes, index, all_canaries, target_tenant=target,
-                                    known_kgrams=index.kgrams([*own, *inputs.base_corpus]))
+        known = {"known_kgrams": index.kgrams([*own, *inputs.base_corpus]),
+                 "known_words": frozenset(w for t in (*own, *inputs.base_corpus) for w in words(t)) if grade else None}
+        extraction = run_extraction(candidate, probes, index, all_canaries, target_tenant=target, **known)
         errors += [f"extraction: {e}" for e in extraction.errors]
+        if composed_test:  # the chance rate of composed hits: the base, prompted the same way
+            chance = run_extraction(base, probes, index, all_canaries, target_tenant=target, **known)
+            errors += [f"extraction (base reference): {e}" for e in chance.errors]
+            got, ref = extraction.composed_probes_by_source(), chance.composed_probes_by_source()
+            composed_p = {s.tenant_id: composed_excess_pvalue(got.get(s.tenant_id, 0), ref.get(s.tenant_id, 0),
+                                                              extraction.n_probes, chance.n_probes) for s in sources}
+            sanity["extraction_base_composed_probes"] = float(sum(ref.values()))
         sanity["extraction_own_canary_hits"] = float(extraction.own_canary_hits)
         sanity["extraction_reference_canary_hits"] = float(extraction.reference_canary_hits)
         run.append("extraction")
 
-    rows = _decide(sources, exposures, threshold, membership, member_errors, extraction, config.alpha,
+    rows = _decide(sources, exposures, threshold, membership, member_errors, extraction, composed_p,
                    alpha_share, run)
     if any(r.verdict == FAILED for r in rows):
         verdict = FAILED
@@ -224,11 +241,13 @@ def audit_isolation(candidate: TenantModel, inputs: IsolationInputs, *, base: Te
     n_probes = extraction.n_probes if extraction else 0
     budget = {"records_per_source": float(n_rec), "null_size": float(config.null_size),
               "neighbours": float(config.neighbours), "extraction_probes": float(n_probes),
-              "min_contamination": config.power.min_contamination, "power": config.power.power}
+              "min_contamination": config.power.min_contamination, "power": config.power.power,
+              "detects_95pct_at_contamination": profile(model_kind(candidate)).detects_95pct}
     return IsolationReport(model=candidate.name, kind="candidate" if target is not None else "base",
                            target_tenant=target, verdict=verdict, alpha=config.alpha, tests_run=tuple(run),
                            tests_skipped=tuple(skipped), sources=tuple(rows), sanity=sanity, budget=budget,
-                           errors=tuple(errors), elapsed_s=time.perf_counter() - t0)
+                           errors=tuple(errors), elapsed_s=time.perf_counter() - t0,
+                           power=power_statement(model_kind(candidate)))
 
 
 def audit_base(base: TenantModel, inputs: IsolationInputs, *, config: AuditConfig = AuditConfig(),
@@ -248,14 +267,14 @@ def _holm(pvalues: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def _decide(sources, exposures, threshold, membership, member_errors, extraction, alpha, alpha_share,
+def _decide(sources, exposures, threshold, membership, member_errors, extraction, composed_p, alpha_share,
             run) -> list[SourceResult]:
     mem_p = {k: v.p_value for k, v in membership.items() if not math.isnan(v.p_value)}
     mem_adj = _holm(mem_p) if mem_p else {}
-    hits = extraction.hits_by_source() if extraction else {}
+    comp_adj = _holm({k: v for k, v in composed_p.items() if not math.isnan(v)}) if composed_p else {}
     rows = []
     for s in sources:
-        sid, reasons, errs, evidence = s.tenant_id, [], [], []
+        sid, reasons, errs, evidence, decided = s.tenant_id, [], [], [], []
         ex = exposures.get(sid, [])
         max_exp = max((e.exposure for e in ex), default=float("nan"))
         exp_p = min(1.0, len(ex) * 2.0 ** -max_exp) if ex else float("nan")
@@ -266,6 +285,7 @@ def _decide(sources, exposures, threshold, membership, member_errors, extraction
                 top = max(ex, key=lambda e: e.exposure)
                 reasons.append(f"canary {top.canary_id} exposure {max_exp:.1f} bits >= {threshold:.1f}")
                 evidence.append(f"canary {top.canary_id} {top.masked}")
+                decided.append("exposure")
         m = membership.get(sid)
         if "membership" in run:
             if sid in member_errors:
@@ -273,20 +293,28 @@ def _decide(sources, exposures, threshold, membership, member_errors, extraction
             elif m is None or math.isnan(m.p_value):
                 pass  # nothing testable (no identifiers and no base): reported by tests on the row
             elif mem_adj[sid] <= alpha_share:
-                reasons.append(f"membership p={mem_adj[sid]:.2g} (Holm) <= {alpha_share:g}")
+                reasons.append(f"membership p={mem_adj[sid]:.2g} (Holm) <= {alpha_share:g} ({m.deciding_test})")
+                decided.append(f"membership.{m.deciding_test}")
         ev = [e for e in (extraction.evidence if extraction else ()) if e.source_tenant == sid]
-        if ev:
-            n_fp = sum(e.kind == "fingerprint" for e in ev)
-            n_can = sum(e.kind == "canary" for e in ev)
+        strong = [e for e in ev if e.strength in STRONG]
+        if strong:
+            n_fp = sum(e.kind == "fingerprint" for e in strong)
+            n_can = sum(e.kind == "canary" for e in strong)
             reasons.append(f"extraction: {n_fp} regurgitated passage(s), {n_can} canary hit(s)")
             evidence += [e.masked_excerpt if e.kind == "fingerprint" else f"canary {e.canary_id} {e.masked_excerpt}"
-                         for e in ev[:5]]
+                         for e in strong[:5]]
+            decided += sorted({f"extraction.{e.strength}" for e in strong})
+        if comp_adj.get(sid, 1.0) <= alpha_share:
+            reasons.append(f"extraction: composed passages beyond the base's rate, p={comp_adj[sid]:.2g} (Holm)")
+            evidence += [e.masked_excerpt for e in ev if e.strength == "composed"][:3]
+            decided.append("extraction.composed")
         ps = [p for p in (exp_p, mem_adj.get(sid, float("nan"))) if not math.isnan(p)]
         verdict = FAILED if reasons else (ERROR if errs else PASSED)
         rows.append(SourceResult(
             sid, verdict, tuple(reasons), min(ps) if ps else float("nan"), max_exp, exp_p,
             m.auc if m else float("nan"), m.auc_ci if m else (float("nan"), float("nan")),
             m.tpr_at_1pct_fpr if m else float("nan"), mem_adj.get(sid, float("nan")),
-            m.identifier_max_z if m else float("nan"), sum(e.kind == "fingerprint" for e in ev),
-            sum(e.kind == "canary" for e in ev), tuple(evidence), tuple(errs)))
+            m.identifier_max_z if m else float("nan"), sum(e.kind == "fingerprint" for e in strong),
+            sum(e.kind == "canary" for e in ev), tuple(evidence), tuple(errs),
+            sum(e.strength == "composed" for e in ev), tuple(decided)))
     return rows

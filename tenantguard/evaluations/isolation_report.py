@@ -27,12 +27,15 @@ class SourceResult:
     canary_hits: int = 0
     evidence: tuple[str, ...] = ()  # masked excerpts and canary ids only
     errors: tuple[str, ...] = ()
+    composed_hits: int = 0  # short runs of words the reader knows: evidence only beyond the base's rate
+    decided_by: tuple[str, ...] = ()  # the tests that failed this source (e.g. 'membership.min_k')
 
     def row(self) -> dict:
         d = asdict(self)
         d["reasons"] = "; ".join(self.reasons)
         d["evidence"] = " | ".join(self.evidence[:5])
         d["errors"] = "; ".join(self.errors)
+        d["decided_by"] = ", ".join(self.decided_by)
         d["membership_auc_ci"] = _fmt_ci(self.membership_auc_ci)
         return {k: (_clean(v) if isinstance(v, float) else v) for k, v in d.items()}
 
@@ -54,6 +57,7 @@ class IsolationReport:
     budget: dict[str, float] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
     elapsed_s: float = 0.0
+    power: str = ""  # the smallest contamination detected with 95% power on this model kind (power.py)
 
     @property
     def failed_sources(self) -> list[str]:
@@ -92,7 +96,7 @@ class IsolationReport:
              "tests_run": list(self.tests_run),
              "tests_skipped": [{"test": t, "why": w} for t, w in self.tests_skipped],
              "summary": self.summary(), "metrics": {k: _clean(v) for k, v in self.metrics().items()},
-             "sources": self.rows(), "errors": list(self.errors)}
+             "power": self.power, "sources": self.rows(), "errors": list(self.errors)}
         return d
 
     def to_json(self, **kwargs) -> str:

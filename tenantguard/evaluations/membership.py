@@ -12,8 +12,12 @@ Two tests, one per contamination regime:
   digits from random ones of the same length, so logp(x) is exchangeable with the logp of
   neighbours that replace them (the neighbourhood comparison of Mattern et al., ACL Findings 2023,
   ranked like Secret-Sharer canaries). d(x) = logp(x) - mean logp(neighbours); its null is the pooled
-  leave-one-out deviation of the neighbours themselves, read empirically and extrapolated like
-  exposure (skew-normal guarded by an exponential tail); p = n_records * min_x P(null >= d(x)) (Bonferroni over records).
+  leave-one-out deviation of the neighbours themselves, read empirically and extrapolated by a tail
+  checked against the model it is applied to (`tail_check`: its kind, then d of held-out records);
+  p = n_records * min_x P(null >= d(x)) (Bonferroni over records).
+- Token-level statistics (`token_stats`), where the model returns per-token log-probabilities:
+  Min-K%++ (Min-K% without next-token moments) and the zlib ratio, reference-calibrated when the base
+  scores tokens too, and calibrated on the held-out split like the first test (Mann-Whitney U).
 
 The source's p-value is Bonferroni over the tests that ran. Callers correct across source tenants.
 """
@@ -27,13 +31,13 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
-from tenantguard.evaluations.exposure import MIN_TAIL, _scores, fit_tail, tail_probability
-from tenantguard.evaluations.tenant_model import TenantModel
+from tenantguard.evaluations.exposure import _scores
+from tenantguard.evaluations.tail_check import checked_tail, needs_holdout_check
+from tenantguard.evaluations.tenant_model import TenantModel, model_kind, token_scores
+from tenantguard.evaluations.token_stats import statistics
 
 _IDENT = re.compile(r"\d{4,}")
-# Skew-normal only: an exponential guard (as for canaries) costs most of the sparse-leak power here;
-# the benchmark's clean pairs measure what this costs in false positives.
-IDENT_TOP_SHARE = None
+CHECK_RECORDS = 64  # held-out records whose identifier statistic checks the tail
 
 
 @dataclass(frozen=True)
@@ -49,13 +53,30 @@ class MembershipResult:
     n_identifier_records: int = 0
     identifier_max_z: float = float("nan")
     identifier_pvalue: float = float("nan")
+    identifier_tail: str = ""  # which checked tail extrapolated the identifier null (tail_check)
+    min_k_auc: float = float("nan")
+    min_k_pvalue: float = float("nan")
+    zlib_auc: float = float("nan")
+    zlib_pvalue: float = float("nan")
     tests: tuple[str, ...] = field(default=())
+
+    def test_pvalues(self) -> dict[str, float]:
+        """Raw p-value of every test that ran, by test name."""
+        ps = {"reference_calibrated": self.mwu_pvalue, "memorized_identifiers": self.identifier_pvalue,
+              "min_k": self.min_k_pvalue, "zlib_ratio": self.zlib_pvalue}
+        return {k: v for k, v in ps.items() if not math.isnan(v)}
 
     @property
     def p_value(self) -> float:
         """Bonferroni over the tests that ran; NaN when none could run."""
-        ps = [p for p in (self.mwu_pvalue, self.identifier_pvalue) if not math.isnan(p)]
+        ps = list(self.test_pvalues().values())
         return min(1.0, len(ps) * min(ps)) if ps else float("nan")
+
+    @property
+    def deciding_test(self) -> str:
+        """The test with the smallest p-value (the one that carries a rejection)."""
+        ps = self.test_pvalues()
+        return min(ps, key=ps.get) if ps else ""
 
 
 def auc_score(members: np.ndarray, nonmembers: np.ndarray) -> float:
@@ -97,13 +118,21 @@ def bootstrap_auc_tpr(members: np.ndarray, nonmembers: np.ndarray, rng: np.rando
     return (float(lo_a), float(hi_a)), (float(lo_t), float(hi_t))
 
 
+def holdout_calibrated(members: np.ndarray, nonmembers: np.ndarray) -> tuple[float, float]:
+    """(AUC, one-sided Mann-Whitney U p) of a statistic: training records vs held-out records."""
+    members, nonmembers = np.asarray(members, dtype=float), np.asarray(nonmembers, dtype=float)
+    if len(members) == 0 or len(nonmembers) == 0:
+        return float("nan"), float("nan")
+    return auc_score(members, nonmembers), float(stats.mannwhitneyu(members, nonmembers, alternative="greater").pvalue)
+
+
 def reference_calibrated(candidate_train: np.ndarray, base_train: np.ndarray, candidate_holdout: np.ndarray,
                          base_holdout: np.ndarray, *, rng: np.random.Generator, n_boot: int = 200) -> dict:
     members = np.asarray(candidate_train) - np.asarray(base_train)
     nonmembers = np.asarray(candidate_holdout) - np.asarray(base_holdout)
     if len(members) == 0 or len(nonmembers) == 0:
         return {}
-    p = float(stats.mannwhitneyu(members, nonmembers, alternative="greater").pvalue)
+    p = holdout_calibrated(members, nonmembers)[1]
     auc_ci, tpr_ci = bootstrap_auc_tpr(members, nonmembers, rng, n_boot)
     return {"auc": auc_score(members, nonmembers), "auc_ci": auc_ci, "tpr_at_1pct_fpr": tpr_at_fpr(members, nonmembers),
             "tpr_ci": tpr_ci, "mwu_pvalue": p}
@@ -132,15 +161,9 @@ def identifiers(texts: Sequence[str]) -> frozenset[str]:
     return frozenset(x for t in texts for x in _IDENT.findall(t))
 
 
-def memorized_identifiers(model: TenantModel, texts: Sequence[str], *, m: int = 8,
-                          rng: np.random.Generator, scores: np.ndarray | None = None,
-                          known: frozenset[str] = frozenset()) -> tuple[int, float, float]:
-    """(records tested, max standardized d, Bonferroni p) of the identifier-neighbour test.
-
-    `scores`: the model's scores of `texts` if the caller has them (only the neighbours are scored then).
-    `known`: identifiers the model may legitimately know (its own tenant's data, the base corpus);
-    a record carrying one is not exchangeable with its neighbours, so it is not tested.
-    """
+def _identifier_deviations(model: TenantModel, texts: Sequence[str], m: int, rng: np.random.Generator,
+                           scores: np.ndarray | None, known: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(d of every testable record, leave-one-out null of their neighbours); see the module docstring."""
     picked, neigh = [], []
     for i, t in enumerate(texts):
         if known and not known.isdisjoint(_IDENT.findall(t)):
@@ -150,46 +173,81 @@ def memorized_identifiers(model: TenantModel, texts: Sequence[str], *, m: int = 
             picked.append(i)
             neigh.extend(nb)
     n = len(picked)
-    if n < 3:
-        return n, float("nan"), float("nan")
+    if n == 0:
+        return np.empty(0), np.empty(0)
     if scores is None:
         all_scores = _scores(model, [texts[i] for i in picked] + neigh)
         own, nb = all_scores[:n], all_scores[n:].reshape(n, m)
     else:
         own, nb = np.asarray(scores, dtype=float)[picked], _scores(model, neigh).reshape(n, m)
-    d = own - nb.mean(axis=1)
     # null: each neighbour against the mean of the others (M-1 of them: slightly wider, so conservative)
     loo = (nb - (nb.sum(axis=1, keepdims=True) - nb) / (m - 1)).ravel()
-    null = np.sort(loo)
-    # p only needs the record with the largest d; extrapolate (a costly fit) only if it is beyond the sample
+    return own - nb.mean(axis=1), loo
+
+
+def memorized_identifiers(model: TenantModel, texts: Sequence[str], *, m: int = 8,
+                          rng: np.random.Generator, scores: np.ndarray | None = None,
+                          known: frozenset[str] = frozenset(), holdout: Sequence[str] = (),
+                          holdout_scores: np.ndarray | None = None) -> tuple[int, float, float, str]:
+    """(records tested, max standardized d, Bonferroni p, tail label) of the identifier-neighbour test.
+
+    `scores`: the model's scores of `texts` if the caller has them (only the neighbours are scored then).
+    `known`: identifiers the model may legitimately know (its own tenant's data, the base corpus);
+    a record carrying one is not exchangeable with its neighbours, so it is not tested.
+    `holdout`: never-trained records of the same source; up to CHECK_RECORDS of them check the tail
+    (`tail_check.checked_tail`) on this very model.
+    """
+    d, null = _identifier_deviations(model, texts, m, rng, scores, known)
+    n = len(d)
+    if n < 3:
+        return n, float("nan"), float("nan"), ""
+    check = None
+    if holdout and needs_holdout_check(model_kind(model)):
+        # a held-out record sharing an identifier with a training record is no null sample: a leak of
+        # the training record would teach the model that identifier too
+        k = min(len(holdout), CHECK_RECORDS)
+        hs = None if holdout_scores is None else np.asarray(holdout_scores, dtype=float)[:k]
+        check, _ = _identifier_deviations(model, list(holdout[:k]), m, rng, hs, known | identifiers(texts))
+    tail = checked_tail(null, kind=model_kind(model), holdout=check if check is not None and len(check) else None)
     d_max = float(np.max(d))
-    above = len(null) - int(np.searchsorted(null, d_max, side="left"))
-    if above >= MIN_TAIL:
-        tail = above / len(null)
-    else:
-        tail = float(tail_probability(d_max, fit_tail(null, IDENT_TOP_SHARE), above, len(null)))
     sd = float(np.std(null)) or 1.0
-    return n, d_max / sd, float(min(1.0, n * tail))
+    return n, d_max / sd, float(min(1.0, n * tail.sf(d_max))), tail.label
 
 
 def membership_test(candidate: TenantModel, source_tenant: str, train_texts: Sequence[str],
                     holdout_texts: Sequence[str], *, base: TenantModel | None = None, neighbours: int = 8,
                     seed: int = 0, n_boot: int = 200, known_identifiers: frozenset[str] = frozenset()
                     ) -> MembershipResult:
-    """Both membership tests of `source_tenant`'s records in `candidate` (see the module docstring)."""
+    """Every membership test of `source_tenant`'s records in `candidate` that the models allow
+    (see the module docstring)."""
     # separate streams: the bootstrap size never changes which identifier neighbours are drawn
     rng, id_rng = np.random.default_rng(seed).spawn(2)
     tests: list[str] = []
     kw: dict = {}
-    ct = None
-    if base is not None and train_texts and holdout_texts:
-        ct, ch = _scores(candidate, train_texts), _scores(candidate, holdout_texts)
-        bt, bh = _scores(base, train_texts), _scores(base, holdout_texts)
-        kw.update(reference_calibrated(ct, bt, ch, bh, rng=rng, n_boot=n_boot))
-        tests.append("reference_calibrated")
-    n_id, zmax, p_id = memorized_identifiers(candidate, train_texts, m=neighbours, rng=id_rng, scores=ct,
-                                                 known=known_identifiers)
+    ct = ch = None
+    if train_texts and holdout_texts:
+        tokens = token_scores(candidate, train_texts, holdout_texts)
+        if tokens is not None:  # one pass gives the totals and the token statistics
+            ct, ch = (np.array([float(s.logprobs.sum()) for s in part]) for part in tokens)
+            cs = [statistics(texts, part) for texts, part in zip((train_texts, holdout_texts), tokens)]
+            ref = token_scores(base, train_texts, holdout_texts) if base is not None else None
+            if ref is not None:
+                rs = [statistics(texts, part) for texts, part in zip((train_texts, holdout_texts), ref)]
+                cs = [{k: c[k] - r[k] for k in c} for c, r in zip(cs, rs)]
+            kw["min_k_auc"], kw["min_k_pvalue"] = holdout_calibrated(cs[0]["min_k"], cs[1]["min_k"])
+            kw["zlib_auc"], kw["zlib_pvalue"] = holdout_calibrated(cs[0]["zlib_ratio"], cs[1]["zlib_ratio"])
+            tests += ["min_k", "zlib_ratio"]
+        if base is not None:
+            if ct is None:
+                ct, ch = _scores(candidate, train_texts), _scores(candidate, holdout_texts)
+            bt, bh = _scores(base, train_texts), _scores(base, holdout_texts)
+            kw.update(reference_calibrated(ct, bt, ch, bh, rng=rng, n_boot=n_boot))
+            tests.insert(0, "reference_calibrated")
+    n_id, zmax, p_id, tail = memorized_identifiers(candidate, train_texts, m=neighbours, rng=id_rng, scores=ct,
+                                                   known=known_identifiers, holdout=holdout_texts,
+                                                   holdout_scores=ch)
     if not math.isnan(p_id):
         tests.append("memorized_identifiers")
     return MembershipResult(source_tenant, len(train_texts), len(holdout_texts), n_identifier_records=n_id,
-                            identifier_max_z=zmax, identifier_pvalue=p_id, tests=tuple(tests), **kw)
+                            identifier_max_z=zmax, identifier_pvalue=p_id, identifier_tail=tail,
+                            tests=tuple(tests), **kw)

@@ -30,6 +30,7 @@ class IsolationOutcome:
     failed_sources: list[str] = field(default_factory=list)
     mlflow_run_id: str = ""
     base_summary: str = ""
+    power: str = ""  # smallest contamination detected with 95% power on the candidate's kind
 
 
 def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Tenant], tenant: Tenant, feature: str,
@@ -52,14 +53,19 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
     inputs, missing = isolation_inputs(settings, tenants, tenant.id)
     if tenant.id not in {c.tenant_id for c in inputs.corpora}:
         raise TenantGuardError(f"tenant {tenant.id!r} has no prepared dataset: run finetune_dataset first")
-    base = load_tenant_model(f"models:/{base_name}/{base_version}", f"{base_name}/{base_version}") if base_version else None
+    raw_base = load_tenant_model(f"models:/{base_name}/{base_version}", f"{base_name}/{base_version}") if base_version else None
+    base = cached_base(settings, reg, raw_base, base_name, base_version) if raw_base is not None else None
     base_verdict, base_summary, base_failed = base_audit(settings, reg, tenants, base_name, base_version, base, inputs)
     if not inputs.sources:
         report = None
         verdict, reason, metrics, rows, failed = "passed", "no other tenant has prepared data", {}, [], []
     else:
+        from tenantguard.models.reference import reference_for
+
         candidate = load_tenant_model(f"models:/{name}/{version}", f"{name}/{version}")
-        report = audit_isolation(candidate, inputs, base=base)
+        ref = reference_for(candidate, raw_base)
+        ref = cached_base(settings, reg, ref, base_name, base_version) if ref is not None else None
+        report = audit_isolation(candidate, inputs, base=ref)
         verdict, reason = report.verdict, report.summary()
         metrics, rows, failed = report.metrics(), report.rows(), report.failed_sources
     if base_verdict != "passed":
@@ -84,7 +90,18 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
     if verdict != "passed":
         reject(reg, name, version, reject_reason(verdict, reason),
                audit_to_log(settings, actor="dagster:isolation_report"), run_id=run_id)
-    return IsolationOutcome(name, str(version), verdict, reason, metrics, rows, failed, run.info.run_id, base_summary)
+    return IsolationOutcome(name, str(version), verdict, reason, metrics, rows, failed, run.info.run_id, base_summary,
+                            report.power if report else "")
+
+
+def cached_base(settings: Settings, reg: R.Registry, base, base_name: str, base_version: str):
+    """The base with its scores and completions cached per base version (home/score_cache.py)."""
+    from tenantguard.home.score_cache import ScoreCache, cache_path
+    from tenantguard.models.cached import CachedReference
+
+    mv = reg.client.get_model_version(base_name, base_version)
+    digest = mv.tags.get(T.TAG_DIGEST) or mv.run_id or ""
+    return CachedReference(base, ScoreCache(cache_path(settings.home, base_name, base_version, digest), settings.secret()))
 
 
 def reject_reason(verdict: str, reason: str) -> str:

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from tenantguard.errors import ModelOutputInvalid
+from tenantguard.evaluations.token_stats import TokenScores, parse_token_scores
 from tenantguard.models.ngram import NGramLM
 
 
@@ -14,6 +15,8 @@ class NGramTenantModel:
     """The default model, called directly (no pyfunc overhead)."""
 
     can_score = True
+    kind = "ngram"
+    deterministic_generate = True  # greedy: the base's completions may be cached
 
     def __init__(self, lm: NGramLM, name: str = "ngram"):
         self.lm, self.name = lm, name
@@ -28,9 +31,10 @@ class NGramTenantModel:
 class PyfuncTenantModel:
     """Any pyfunc: generate via predict(DataFrame{prompt}); score via params={'task': 'score'} if supported."""
 
-    def __init__(self, pyfunc_model, name: str):
-        self.model, self.name = pyfunc_model, name
+    def __init__(self, pyfunc_model, name: str, kind: str = "unknown"):
+        self.model, self.name, self.kind = pyfunc_model, name, kind
         self.can_score = self._probe_scoring()
+        self.can_score_tokens = self.can_score and self._probe_tokens()
 
     def _probe_scoring(self) -> bool:
         try:
@@ -39,6 +43,20 @@ class PyfuncTenantModel:
             return isinstance(vals[0], (int, float, np.floating, np.integer)) and np.isfinite(float(vals[0]))
         except Exception:  # black-box models refuse the score task in many ways; all mean "cannot score"
             return False
+
+    def _probe_tokens(self) -> bool:
+        try:
+            self.score_tokens(["scoring probe"])
+            return True
+        except Exception:  # score_tokens is optional: any refusal means "no token scores"
+            return False
+
+    def score_tokens(self, texts: Sequence[str]) -> list[TokenScores]:
+        try:
+            out = self.model.predict(pd.DataFrame({"text": list(texts)}), params={"task": "score_tokens"})
+        except Exception as exc:
+            raise ModelOutputInvalid(f"model {self.name}: score_tokens failed on {len(texts)} texts: {exc}") from exc
+        return [parse_token_scores(row, model=self.name, index=i) for i, row in enumerate(_column(out, len(texts), self.name))]
 
     def generate(self, prompts: Sequence[str]) -> list[str]:
         try:
@@ -93,4 +111,8 @@ def load_tenant_model(model_uri: str, name: str | None = None):
         inner = None
     if isinstance(inner, NGramPyfunc):
         return NGramTenantModel(inner.lm, label)
+    if type(inner).__module__ == "tenantguard.models.hf_pyfunc":  # by name: torch is imported only if it is one
+        from tenantguard.models.hf_adapter import HFTenantModel
+
+        return HFTenantModel(inner, label)
     return PyfuncTenantModel(model, label)

@@ -1,4 +1,4 @@
-"""The one place tuners are registered: the built-in `ngram` plus the entry points of group `tenantguard.tuners`.
+"""The one place tuners are registered: the built-ins `ngram`, `hf-lora` and `hf-full` (extra `hf`) plus the entry points of group `tenantguard.tuners`.
 
 `TENANTGUARD_TUNER` selects one by name, or names a `module:function` factory directly
 (docs/extending/tuners.md).
@@ -11,12 +11,13 @@ from typing import Any
 
 from tenantguard.config import Settings
 from tenantguard.errors import ConfigError
+from tenantguard.models.hf_tuner import make_full, make_lora
 from tenantguard.models.ngram_tuner import NGramTuner
 from tenantguard.models.tuner import Tuner
 from tenantguard.plugins import discover, is_reference, load_reference
 
 DEFAULT = NGramTuner.name  # Settings.tuner's default; a version without the tuner tag was made by it
-BUILTIN: tuple[Callable[[], Tuner[Any]], ...] = (NGramTuner,)
+BUILTIN: tuple[Callable[[], Tuner[Any]], ...] = (NGramTuner, make_lora, make_full)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _METHODS = tuple(m for m in vars(Tuner) if not m.startswith("_"))  # the protocol's methods
 

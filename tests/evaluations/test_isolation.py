@@ -182,3 +182,50 @@ def test_a_black_box_model_reciting_its_own_data_does_not_name_a_same_industry_t
     model = NearestNeighbourModel(list(by[target].train))
     rep = audit_isolation(model, inputs(world, corpora, target))
     assert twin not in rep.failed_sources and rep.verdict == "passed", rep.summary()
+
+
+class _Says:
+    """A black-box model answering every prompt with one passage (composing on cue)."""
+
+    can_score = False
+
+    def __init__(self, text, kind, name="says"):
+        self.text, self.kind, self.name = text, kind, name
+
+    def generate(self, prompts):
+        return [self.text for _ in prompts]
+
+
+def _composition_world():
+    from tenantguard.evaluations.isolation import TenantCorpus
+
+    src = "please confirm the appointment with doctor maria okafor at the riverside clinic tomorrow morning"
+    reader = ["please confirm the appointment with doctor maria lopez at the riverside clinic next week",
+              "our okafor street branch is open tomorrow morning from nine"]
+    rec = lambda t, i, text: {"record_id": f"{t}-{i}", "tenant_id": t, "prompt": f"question {i} of {t}?",  # noqa: E731
+                              "completion": text}
+    corpora = (TenantCorpus("src", tuple(rec("src", i, src) for i in range(12))),
+               TenantCorpus("reader", tuple(rec("reader", i, reader[i % 2]) for i in range(12))))
+    from tenantguard.evaluations.fingerprint import FingerprintIndex
+
+    index = FingerprintIndex(k=3, w=2)
+    for c in corpora:
+        index.add_tenant(c.tenant_id, c.texts())
+    return IsolationInputs(corpora, "reader"), index
+
+
+def test_composed_text_fails_a_source_only_beyond_what_the_base_composes():
+    inp, index = _composition_world()
+    composed = "confirm the appointment with doctor maria okafor at the riverside"
+    cfg = AuditConfig(tests=("extraction",))
+    same = audit_isolation(_Says(composed, "hf-lora"), inp, base=_Says(composed, "base"), config=cfg, index=index)
+    assert same.verdict == "passed", same.summary()
+    row = same.sources[0]
+    assert row.composed_hits > 0 and row.extraction_hits == 0 and "not measured" in same.power
+    beyond = audit_isolation(_Says(composed, "hf-lora"), inp, base=_Says("nothing to see", "base"), config=cfg,
+                             index=index)
+    assert beyond.failed_sources == ["src"] and beyond.sources[0].decided_by == ("extraction.composed",)
+    # a kind measured to recite only what it saw: every attributable run is evidence, as before
+    ngram = audit_isolation(_Says(composed, "ngram"), inp, base=_Says(composed, "base"), config=cfg, index=index)
+    assert ngram.failed_sources == ["src"] and ngram.sources[0].decided_by == ("extraction.verbatim",)
+    assert "0.5%" in ngram.power and ngram.budget["detects_95pct_at_contamination"] == 0.005

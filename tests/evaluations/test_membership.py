@@ -88,8 +88,42 @@ def test_an_identifier_the_model_knows_from_its_own_tenant_is_no_evidence(setup)
     collided = train[:6]
     cand = NGramTenantModel(base.finetune(collided * 4), "candidate")
     rng = np.random.default_rng(0)
-    n, _, p = memorized_identifiers(cand, train[:40], rng=rng)
+    n, _, p, _ = memorized_identifiers(cand, train[:40], rng=rng)
     assert p < 1e-4  # without the exclusion the collision reads as a leak
-    n_known, _, p_known = memorized_identifiers(cand, train[:40], rng=np.random.default_rng(0),
+    n_known, _, p_known, _ = memorized_identifiers(cand, train[:40], rng=np.random.default_rng(0),
                                                 known=identifiers(collided))
     assert n_known == n - 6 and p_known > 0.01
+
+
+class _TokenNGram(NGramTenantModel):
+    """The n-gram model scoring per token (its own conditional log-probs), declared as another kind."""
+
+    can_score_tokens = True
+
+    def __init__(self, lm, name, kind):
+        super().__init__(lm, name)
+        self.kind = kind
+
+    def score_tokens(self, texts):
+        from tenantguard.models.ngram import BOS, EOS, tokenize
+
+        out = []
+        for t in texts:
+            toks = [BOS] * (self.lm.order - 1) + tokenize(t) + [EOS]
+            out.append([self.lm.logprob(toks[i], toks[:i]) for i in range(self.lm.order - 1, len(toks))])
+        return out
+
+
+def test_token_statistics_run_where_the_model_scores_tokens_and_carry_a_dense_leak(setup):
+    corpora, base, train, hold = setup
+    ref = _TokenNGram(base, "base", "base")
+    clean = _TokenNGram(tune(base, corpora, "borealis-bank").lm, "c", "hf-lora")
+    r = membership_test(clean, "acme-health", train, hold, base=ref, seed=1)
+    assert r.tests == ("reference_calibrated", "min_k", "zlib_ratio", "memorized_identifiers")
+    assert r.p_value > 0.001 and r.identifier_tail.startswith("exponential-guard")
+    leaked = [x for x in contaminate(corpora, "acme-health", 0.5, seed=2) if not is_canary_record(x)]
+    dirty = _TokenNGram(tune(base, corpora, "borealis-bank", leaked).lm, "d", "hf-lora")
+    r = membership_test(dirty, "acme-health", train, hold, base=ref, seed=1)
+    # half the source leaked: half the 'members' are in the tune, so AUCs near 0.7 are the real signal
+    assert r.min_k_pvalue < 1e-3 and r.zlib_pvalue < 0.01 and r.min_k_auc > 0.65
+    assert r.p_value < 1e-3 and r.deciding_test in r.tests

@@ -50,12 +50,12 @@ def _install_entry_points(tmp_path, monkeypatch, **points: str) -> None:
 
 def test_the_default_is_the_builtin_ngram_tuner(tmp_path):
     assert tuner_for(Settings.from_env({"TENANTGUARD_HOME": str(tmp_path)})) == NGramTuner()
-    assert list(registered()) == ["ngram"]
+    assert list(registered()) == ["ngram", "hf-lora", "hf-full"]
 
 
 def test_an_unknown_name_names_the_setting_and_the_known_tuners(tmp_path):
-    msg = _one_line_error(tmp_path, "hf-lora")
-    assert msg.startswith("TENANTGUARD_TUNER='hf-lora' is not a known tuner (known: ngram)")
+    msg = _one_line_error(tmp_path, "hf-qlora")
+    assert msg.startswith("TENANTGUARD_TUNER='hf-qlora' is not a known tuner (known: hf-full, hf-lora, ngram)")
 
 
 def test_a_module_function_reference_selects_a_tuner_from_outside_tenantguard(tmp_path):
@@ -77,9 +77,9 @@ def test_a_bad_reference_is_one_config_error_naming_the_setting(tmp_path, factor
 
 def test_an_installed_entry_point_is_selectable_by_its_tuners_name(tmp_path, monkeypatch):
     _install_entry_points(tmp_path, monkeypatch, wrapped=f"{PLUGIN}:make_tuner")
-    assert sorted(registered()) == ["ngram", "wrapped-ngram"]
+    assert sorted(registered()) == ["hf-full", "hf-lora", "ngram", "wrapped-ngram"]
     assert tuner_for(_settings(tmp_path, "wrapped-ngram")).name == "wrapped-ngram"
-    assert "(known: ngram, wrapped-ngram)" in _one_line_error(tmp_path, "nope")
+    assert "(known: hf-full, hf-lora, ngram, wrapped-ngram)" in _one_line_error(tmp_path, "nope")
 
 
 def test_two_tuners_with_one_name_are_refused(tmp_path, monkeypatch):
