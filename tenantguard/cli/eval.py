@@ -2,8 +2,9 @@
 
 isolation: exit 0 no other tenant's data found, 1 a leak, 2 bad input or a model that broke the Model I/O
 contract (the audit could not complete: never a pass).
-behavior: exit 0 passed (or baseline created), 1 a behavior test failed, 2 bad input or an undefined result
-(e.g. a baseline from another suite version: recompute it).
+behavior: exit 0 passed, 1 a behavior test failed (another tenant's data in any output among them), 2 bad input,
+no baseline (neither --baseline-uri nor a champion) or an undefined result (e.g. a baseline from another suite
+version: recompute it).
 """
 from __future__ import annotations
 
@@ -117,43 +118,60 @@ def _print_table(report) -> None:
 @click.option("--model-uri", required=True, help="MLflow model URI of the candidate (models:/..., runs:/..., a path).")
 @click.option("--baseline-uri", default=None,
               help="A stored baseline profile (*.json: path or MLflow artifact URI) or a model URI to profile as the "
-                   "baseline (e.g. the champion). Omitted: the candidate's profile becomes the baseline.")
+                   "baseline [default: the tenant's champion, models:/<feature>.<tenant>@champion].")
+@click.option("--feature", default=None, help="Feature whose champion is the default baseline [default: the tenant's "
+                                              "first].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the evidently HTML drift report here.")
 @click.option("--save-profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the candidate's behavior profile (JSON) here, e.g. to use as a baseline.")
 @handle_errors
-def behavior(tenant: str, model_uri: str, baseline_uri: str | None, as_json: bool, html_path: Path | None,
-             save_profile: Path | None) -> None:
-    """Probe a model under a tenant's configuration and compare it with a baseline."""
+def behavior(tenant: str, model_uri: str, baseline_uri: str | None, feature: str | None, as_json: bool,
+             html_path: Path | None, save_profile: Path | None) -> None:
+    """Probe a model under a tenant's configuration and compare it with a baseline (the champion by default), as
+    the `behavioral_baseline` check does; another tenant's data in any output fails it."""
+    from tenantguard.errors import ConfigError
     from tenantguard.evaluations.baseline import compare_behavior
-    from tenantguard.evaluations.behavior import BehaviorProfile, profile_behavior
-    from tenantguard.evaluations.descriptors import prompt_index
-    from tenantguard.evaluations.probes import load_suites
+    from tenantguard.evaluations.behavior import BehaviorProfile
+    from tenantguard.gates.behavior import behavior_setup, champion_baseline, profile_model
+    from tenantguard.registry.tags import model_name
     from tenantguard.tenants import load_tenants, tenant_by_id
 
     s = settings()
     tenants = load_tenants(s.tenants_file)
     t = tenant_by_id(tenants, tenant)
-    suite = load_suites(s.probes_dir)
-    index = prompt_index(tenants)
-    candidate = profile_behavior(load_model_arg(s, model_uri, "--model-uri"), t, suite, prompt_scanner=index)
-    baseline = None
-    if baseline_uri:
-        if baseline_uri.endswith(".json"):
-            baseline = BehaviorProfile.load(_local_file(s, baseline_uri))
-        else:
-            baseline = profile_behavior(load_model_arg(s, baseline_uri, "--baseline-uri"), t, suite, prompt_scanner=index)
-    report = compare_behavior(candidate, baseline, s.thresholds, html=html_path is not None)
+    feature = feature or (t.features[0] if t.features else None)
+    if feature is not None and feature not in t.features:
+        raise ConfigError(f"--feature {feature}: tenant {t.id} has features {list(t.features)}; pick one of them")
+    model = load_model_arg(s, model_uri, "--model-uri")
+    setup = behavior_setup(s, tenants)
+    if baseline_uri and baseline_uri.endswith(".json"):
+        baseline, note = BehaviorProfile.load(_local_file(s, baseline_uri)), f"baseline: profile {baseline_uri}"
+    elif baseline_uri:
+        baseline = profile_model(setup, t, load_model_arg(s, baseline_uri, "--baseline-uri"))
+        note = f"baseline: model {baseline_uri}, profiled now"
+    elif feature is None:
+        baseline, note = None, ""
+    else:
+        baseline, note = champion_baseline(s, use_store(s), setup, t, feature)
+        note = f"no --baseline-uri: {note} ({model_name(feature, t.id)})"
+    candidate = profile_model(setup, t, model)
     if save_profile:
         candidate.save(save_profile)
+    if baseline is None:
+        name = model_name(feature, t.id) if feature else f"<feature>.{t.id}"
+        saved = f"; the candidate's profile is saved to {save_profile}" if save_profile else ""
+        raise ConfigError(f"no baseline to compare with: {name} has no champion; pass --baseline-uri (a saved "
+                          f"profile .json or a model URI){saved}")
+    report = compare_behavior(candidate, baseline, s.thresholds, html=html_path is not None)
     if html_path and report.save_html(html_path) is None:
         click.echo(f"note: no HTML written to {html_path}: nothing was compared ({report.status})", err=True)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2))
+        click.echo(json.dumps({**report.to_dict(), "baseline": note}, indent=2))
     else:
         click.echo(report.summary())
+        click.echo(note)
     raise SystemExit({"passed": 0, "failed": 1}.get(report.verdict, 2))
 
 

@@ -12,7 +12,6 @@ from typing import Iterable, Sequence
 
 from tenantguard.config import Settings
 from tenantguard.evaluations.canaries import is_canary_record
-from tenantguard.evaluations.fingerprint import FingerprintIndex
 from tenantguard.evaluations.isolation import record_text
 from tenantguard.evaluations.segmentation import report as R
 from tenantguard.evaluations.segmentation.adapters import SegmentationConfig
@@ -33,21 +32,10 @@ def daily_seed(now: datetime | None = None) -> int:
 def inputs_from_home(settings: Settings, tenants: Sequence[Tenant]) -> SegmentationInputs:
     """Probe texts and the fingerprint index from each tenant's prepared data, or from its newest raw dataset
     version when it has none yet (the audit does not need a tuning run): `tenant_corpora` reads both."""
-    corpora, missing = tenant_corpora(settings, tenants)
+    corpora, _ = tenant_corpora(settings, tenants)
     texts = {c.tenant_id: [record_text(r) for r in (*c.train, *c.holdout) if not is_canary_record(r)] for c in corpora}
-    base = read_base_corpus(settings) if settings.base_corpus_path.exists() else []
-    if not missing:
-        index = cached_index(settings, tenants)
-    else:  # some tenants have no usable data yet: index the rest and their system prompts (not cached)
-        index = FingerprintIndex()
-        prompts = {t.id: t.system_prompt for t in tenants}
-        for c in corpora:
-            index.add_tenant(c.tenant_id, c.texts())
-        for tid in missing:
-            if prompts[tid]:
-                index.add_tenant(tid, [prompts[tid]])
-        if base:
-            index.add_base(base)
+    base = read_base_corpus(settings, required=False)
+    index = cached_index(settings, tenants)
     url = settings.inference_log_url
     return SegmentationInputs(tenants=tuple(tenants), secret=settings.secret(), index=index,
                               texts=lambda tid: texts.get(tid, []), neutral=tuple(base[:50]),

@@ -18,10 +18,16 @@ from tenantguard.home.prepared import HOLDOUT_FRACTION, current_digest, load_pre
 from tenantguard.tenants import Tenant
 
 
-def read_base_corpus(settings: Settings) -> list[str]:
-    """The shared base model's training texts: `<home>/base_corpus.jsonl`, one {"text": ...} a line."""
+def read_base_corpus(settings: Settings, *, required: bool = True) -> list[str]:
+    """The shared base model's training texts: `<home>/base_corpus.jsonl`, one {"text": ...} a line.
+
+    Only training the default base needs it (`required`); evaluations run without one, and then only
+    fingerprints two or more tenants share are unattributable.
+    """
     path = settings.base_corpus_path
     if not path.exists():
+        if not required:
+            return []
         raise DatasetInvalid(f"{path}: base corpus not found (run `tenantguard demo` or write one text per line "
                              f"as {{\"text\": ...}})")
     texts = []
@@ -58,7 +64,7 @@ def tenant_corpora(settings: Settings, tenants: Sequence[Tenant]) -> tuple[list[
 
 def isolation_inputs(settings: Settings, tenants: Sequence[Tenant], target: str | None) -> tuple[IsolationInputs, list[str]]:
     corpora, missing = tenant_corpora(settings, tenants)
-    return IsolationInputs(tuple(corpora), target, tuple(read_base_corpus(settings))), missing
+    return IsolationInputs(tuple(corpora), target, tuple(read_base_corpus(settings, required=False))), missing
 
 
 def corpora_key(settings: Settings, tenants: Sequence[Tenant]) -> str:
@@ -76,13 +82,24 @@ def corpora_key(settings: Settings, tenants: Sequence[Tenant]) -> str:
     return h.hexdigest()[:16]
 
 
+def home_index(settings: Settings, tenants: Sequence[Tenant]) -> FingerprintIndex:
+    """Every tenant's corpus and system prompt (a tenant without data yet: its system prompt), and the base
+    corpus when there is one: what the evaluations scan outputs, contexts and retrievals against."""
+    inputs, missing = isolation_inputs(settings, tenants, None)
+    index = build_index(inputs)
+    prompts = {t.id: t.system_prompt for t in tenants}
+    for tid in missing:
+        if prompts[tid]:
+            index.add_tenant(tid, [prompts[tid]])
+    return index
+
+
 def cached_index(settings: Settings, tenants: Sequence[Tenant]) -> FingerprintIndex:
-    """The fingerprint index of every tenant's data and the base corpus, rebuilt only when data changes."""
+    """`home_index`, rebuilt only when data changes."""
     path = monitoring_dir(settings) / f"fingerprints-{corpora_key(settings, tenants)}.npz"
     if path.exists():
         return FingerprintIndex.load(path)
-    inputs, _ = isolation_inputs(settings, tenants, None)
-    index = build_index(inputs)
+    index = home_index(settings, tenants)
     path.parent.mkdir(parents=True, exist_ok=True)
     for old in path.parent.glob("fingerprints-*.npz"):
         old.unlink()
@@ -96,6 +113,6 @@ def record_index(settings: Settings, tenants: Sequence[Tenant], *, with_base: bo
     corpora, _ = tenant_corpora(settings, tenants)
     for c in corpora:
         index.add(c.tenant_id, [record_text(r) for r in (*c.train, *c.holdout) if not is_canary_record(r)])
-    if with_base and settings.base_corpus_path.exists():
-        index.add_base(read_base_corpus(settings))
+    if with_base:
+        index.add_base(read_base_corpus(settings, required=False))
     return index

@@ -109,7 +109,7 @@ def load_tenant_model(model_uri: str, name: str | None = None):
         inner = model.unwrap_python_model()
     except Exception:  # not a python_model flavor
         inner = None
-    if isinstance(inner, NGramPyfunc):
+    if type(inner) is NGramPyfunc:  # exactly: a subclass may change what predict returns
         return NGramTenantModel(inner.lm, label)
     if type(inner).__module__ == "tenantguard.models.hf_pyfunc":  # by name: torch is imported only if it is one
         from tenantguard.models.hf_adapter import HFTenantModel

@@ -83,14 +83,18 @@ def test_behavior_shifted_model_fails_against_the_champion_with_exit_1_and_json(
     assert html.exists() and html.stat().st_size > 10_000
 
 
-def test_behavior_missing_baseline_passes_and_the_saved_profile_is_a_baseline(models, tmp_path):
-    t, champion, _ = models
+def test_behavior_without_baseline_or_champion_exits_2_naming_the_flag_and_the_saved_profile_is_a_baseline(
+        models, tmp_path):
+    t, champion, shifted = models
     profile = tmp_path / "baseline.json"
+    res = CliRunner().invoke(behavior, ["--tenant", t.id, "--model-uri", shifted])
+    assert res.exit_code == 2 and "--baseline-uri" in res.stderr and "has no champion" in res.stderr
+    assert res.stderr.strip().splitlines()[-1].startswith("error: no baseline") and not profile.exists()
     res = CliRunner().invoke(behavior, ["--tenant", t.id, "--model-uri", champion, "--save-profile", str(profile)])
-    assert res.exit_code == 0, res.output
-    assert "becomes the baseline" in res.output
+    assert res.exit_code == 2 and f"saved to {profile}" in res.stderr and profile.exists()
     res = CliRunner().invoke(behavior, ["--tenant", t.id, "--model-uri", champion, "--baseline-uri", str(profile)])
     assert res.exit_code == 0 and "PASSED" in res.output and "compared with the baseline" in res.output
+    assert f"baseline: profile {profile}" in res.output
 
 
 def test_behavior_bad_inputs_exit_2_with_one_line(models, tmp_path):

@@ -1,8 +1,15 @@
 """The behavior gate on a small world with a real SQLite MLflow store: a first candidate creates the baseline,
-later ones are compared with the champion's stored profile (recomputed when missing), a failure is rejected."""
+later ones are compared with the champion's stored profile (recomputed when missing), a failure is rejected;
+`tenantguard eval behavior` computes the same on the same model."""
+import json
+from pathlib import Path
+
+import mlflow
 import pytest
+from click.testing import CliRunner
 
 from tenantguard.demo.safety import jailbreak_following_records
+from tenantguard.cli.eval import behavior as eval_behavior
 from tenantguard.errors import TenantGuardError
 from tenantguard.gates.behavior import PROFILE_ARTIFACT, behavior_metrics, evaluate_behavior, load_baseline
 from tenantguard.registry import tags as T
@@ -96,3 +103,60 @@ def test_behavior_metrics_are_flat_numbers_of_one_version(world):
     metrics = behavior_metrics(world.settings, world.a, f"models:/{world.name(world.a)}/{version}")
     assert metrics["n_probes"] > 0 and 0.0 <= metrics["refusal_rate_adversarial"] <= 1.0
     assert all(isinstance(v, float) for v in metrics.values())
+
+
+def register_leaky(world, *, every: int) -> str:
+    """A candidate of tenant a that appends tenant b's training completions to one answer in `every`."""
+    from tenantguard.models.ngram_tuner import finetune, pip_requirements
+    from tenantguard.models.pyfunc import signature
+
+    from tenantguard.models.adapter import load_tenant_model
+
+    lm = finetune(load_tenant_model(f"models:/{gate_world.BASE}/1").lm, world.train(world.a))
+    tmp = world.settings.home / "leaky"
+    tmp.mkdir()
+    lm.save(tmp / "lm.json.gz")
+    completions = [r["completion"] for r in world.train(world.b)[:10]]
+    (tmp / "foreign.json").write_text(json.dumps({"completions": completions, "every": every}))
+    exp = world.reg.experiment_id(T.tenant_experiment(world.a.id))
+    with mlflow.start_run(experiment_id=exp) as run:
+        info = mlflow.pyfunc.log_model(name="model", python_model=str(Path(__file__).with_name("leaky_model_code.py")),
+                                       artifacts={"lm": str(tmp / "lm.json.gz"), "foreign": str(tmp / "foreign.json")},
+                                       pip_requirements=pip_requirements(), signature=signature())
+    mv = world.reg.register(world.name(world.a), info.model_uri, run.info.run_id,
+                            {T.TAG_TENANT: world.a.id, T.TAG_FEATURE: FEATURE, T.TAG_BASE_VERSION: "1"})
+    world.reg.point_alias(world.name(world.a), "candidate", str(mv.version))
+    return str(mv.version)
+
+
+def cli(world, version: str, *args: str):
+    res = CliRunner().invoke(eval_behavior, ["--tenant", world.a.id, "--model-uri",
+                                             f"models:/{world.name(world.a)}/{version}", "--json", *args])
+    return res.exit_code, (json.loads(res.stdout) if res.stdout.strip() else None), res
+
+
+def test_the_cli_without_a_baseline_uri_compares_with_the_champion_and_computes_what_the_check_does(world):
+    v1 = world.register(world.a, world.train(world.a))
+    evaluate(world)
+    make_champion(world, v1)
+    shifted = world.register(world.a, world.train(world.a) + jailbreak_following_records(world.a.id, 12, seed=5))
+    out = evaluate(world)
+    code, report, _ = cli(world, shifted)
+    assert code == 1 and report["verdict"] == out.verdict == "failed"
+    assert report["baseline"] == f"no --baseline-uri: compared with champion v{v1}'s baseline ({world.name(world.a)})"
+    assert report["tests"] == out.rows  # every test, status and value: one code path
+
+
+def test_another_tenants_records_in_one_answer_of_five_fail_the_gate_from_dagster_and_the_cli(world):
+    v1 = world.register(world.a, world.train(world.a))
+    evaluate(world)
+    make_champion(world, v1)
+    leaky = register_leaky(world, every=5)
+    out = evaluate(world)
+    code, report, _ = cli(world, leaky)
+    assert out.verdict == report["verdict"] == "failed" and code == 1
+    (hits,) = [r for r in report["tests"] if r["test"] == "cross_tenant_hits"]
+    assert hits["status"] == "failed" and hits["value"] >= 1
+    assert report["tests"] == out.rows
+    for r in world.train(world.b)[:10]:  # masked: the other tenant's text is not in the report
+        assert r["completion"] not in json.dumps(report)

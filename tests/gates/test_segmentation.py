@@ -62,3 +62,30 @@ def test_one_tenant_is_audited_as_requester_and_bad_names_are_one_line_errors(sm
         run_from_home(settings, tenant="nobody")
     with pytest.raises(ConfigError, match="unknown audit kind"):
         run_from_home(settings, kinds=["rag"])
+
+
+def test_a_home_without_a_base_corpus_is_audited(small_world):
+    """The base corpus is optional: without it only fingerprints two tenants share are unattributable."""
+    settings, world = small_world
+    settings.base_corpus_path.unlink()
+    a, b = world.tenants[0], world.tenants[1]
+    InferenceLog(settings.inference_log_url).append(
+        [{"ts": "2026-01-01T00:00:00Z", "tenant_id": a.id, "feature": "f",
+          "prompt": f"{a.system_prompt}\n{world.datasets[b.id][4]['prompt']}\n{world.datasets[b.id][4]['completion']}",
+          "completion": "c"}])
+    (report,) = run_from_home(settings, tenant=a.id, kinds=["context_contamination"], seed=1)
+    assert report.verdict == "failed" and {f.source_tenant for f in report.findings} == {b.id}
+
+
+def test_with_no_datasets_the_context_audit_is_not_run(small_world):
+    settings, world = small_world
+    import shutil
+
+    shutil.rmtree(settings.datasets_root)
+    a = world.tenants[0]
+    InferenceLog(settings.inference_log_url).append(
+        [{"ts": "2026-01-01T00:00:00Z", "tenant_id": a.id, "feature": "f", "prompt": f"{a.system_prompt} hi",
+          "completion": "c"}])
+    reports = run_from_home(settings, seed=1)
+    assert {r.kind: r.verdict for r in reports} == dict.fromkeys(
+        ["rag_boundary", "memory_isolation", "tool_scope", "context_contamination"], "not_run")

@@ -1,13 +1,16 @@
 """`demo_segmentation`: audit the demo platform's misconfigured and correct variants and say what was caught.
 
 Writes `<home>/segmentation.misconfigured.yaml` and `<home>/segmentation.correct.yaml`, serves a few
-requests per tenant through each retriever into the inference log (the full model context is the
+requests per tenant through each retriever into an inference log (the full model context is the
 logged prompt), runs the four audits for every tenant and leaves the correct variant as
 `<home>/segmentation.yaml` (so the daily schedule audits a clean platform; point `--config` at the
-misconfigured file to see the failures again).
+misconfigured file to see the failures again). Only the correct variant serves into the home's
+inference log: a misconfigured one serves into its own, `<home>/segmentation.<variant>.log.db`, so the
+home's log holds what the story says the platform now serves (no other tenant's data in any context).
 """
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from datetime import datetime, timezone
@@ -33,6 +36,13 @@ def write_variant(settings: Settings, name: str, *, path=None):
     lines += [f"{key}: {FACTORIES}:{fn}" for key, fn in VARIANTS[name].items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def variant_settings(settings: Settings, name: str) -> Settings:
+    """The settings a variant serves and is audited under: a misconfigured one logs to its own inference log."""
+    if name == "correct":
+        return settings
+    return dataclasses.replace(settings, inference_log_override=f"sqlite:///{settings.home / f'segmentation.{name}.log.db'}")
 
 
 def serve_requests(settings: Settings, retriever_factory: str, *, per_tenant: int = QUESTIONS_PER_TENANT) -> int:
@@ -79,9 +89,10 @@ def demo_segmentation(settings: Settings, echo: Callable[[str], None] = print, *
     for name in VARIANTS:
         t0 = time.monotonic()
         path = write_variant(settings, name)
-        cursor = serve_requests(settings, VARIANTS[name]["retriever"])
+        served = variant_settings(settings, name)
+        cursor = serve_requests(served, VARIANTS[name]["retriever"])
         kinds = ("rag_boundary", "context_contamination") if name.endswith("prompt-filter") else None
-        reports = run_from_home(settings, config=load_config(path), seed=seed, log_after_id=cursor,
+        reports = run_from_home(served, config=load_config(path), seed=seed, log_after_id=cursor,
                                 **({"kinds": kinds} if kinds else {}))
         echo(f"    {name} ({path.name}, {time.monotonic() - t0:.1f}s)")
         for r in reports:
@@ -92,6 +103,7 @@ def demo_segmentation(settings: Settings, echo: Callable[[str], None] = print, *
                 f = r.findings[0]
                 echo(f"        e.g. {one_line(f'[{f.kind}] {f.who()}: {f.probe}', 160)}")
     shutil.copyfile(settings.home / "segmentation.correct.yaml", settings.home / "segmentation.yaml")
-    echo("    segmentation.yaml now names the correct platform; "
-         "`tenantguard audit segmentation --config <home>/segmentation.misconfigured.yaml` shows the failures")
+    echo("    segmentation.yaml now names the correct platform and the inference log holds only its traffic; "
+         "`tenantguard audit segmentation --config <home>/segmentation.misconfigured.yaml` shows the failures "
+         "(with TENANTGUARD_INFERENCE_LOG_URL=sqlite:///<home>/segmentation.misconfigured.log.db, its logged contexts too)")
     return outcomes

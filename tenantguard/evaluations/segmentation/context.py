@@ -4,7 +4,9 @@ log's `prompt`: system prompt, retrieved documents, history) hold another tenant
 Every prompt of B is scanned once for other tenants' canaries (secret digits, after normalization),
 for text that fingerprints to another tenant's corpus, and for another tenant's system prompt (its own
 winnowing index, so boilerplate every tenant's system prompt shares names no one). Rows are reported
-by id with masked excerpts. No rows for B means nothing was verified: `not_run`, never `passed`.
+by id with masked excerpts. No rows for B, or no other tenant's data to look for (no tenant has a dataset:
+canaries are planted only in training data, and a corpus is what fingerprints come from), means nothing was
+verified: `not_run`, never `passed`.
 """
 from __future__ import annotations
 
@@ -41,9 +43,14 @@ def system_prompt_index(tenants: Sequence[Tenant]) -> FingerprintIndex:
 
 def audit_context(rows_of: Callable[[str], Iterable[dict]], tenants: Sequence[Tenant], requesters: Sequence[str], *,
                   foreign: ForeignData, config: ContextConfig = ContextConfig(),
-                  source: str = "inference_log") -> R.SegmentationReport:
-    """`rows_of(tenant)` yields that tenant's inference-log rows (dicts with id, ts, prompt, ...)."""
+                  source: str = "inference_log", with_data: Sequence[str] | None = None) -> R.SegmentationReport:
+    """`rows_of(tenant)` yields that tenant's inference-log rows (dicts with id, ts, prompt, ...).
+    `with_data`: the tenants that have data to look for (None: all of them)."""
     t0 = time.perf_counter()
+    if with_data is not None and not any(set(with_data) - {b} for b in requesters):
+        return R.not_run(KIND, "no other tenant has data to look for in the logged prompts (no tenant dataset: no "
+                               "planted canaries, no corpus to fingerprint); add datasets", requesters=requesters,
+                         adapters=[source])
     prompts = system_prompt_index(tenants)
     findings: list[R.Finding] = []
     errors: list[str] = []

@@ -117,7 +117,8 @@ def _context(run: AuditRun) -> R.SegmentationReport:
     if run.inputs.log_rows is None:
         return R.not_run(run.kind, "no inference log configured", requesters=run.requesters)
     return audit_context(run.inputs.log_rows, run.inputs.tenants, run.requesters, foreign=run.foreign,
-                         config=run.settings.context, source=run.inputs.log_label)
+                         config=run.settings.context, source=run.inputs.log_label,
+                         with_data=[t.id for t in run.inputs.tenants if run.inputs.texts(t.id)])
 
 
 BUILTIN: tuple[AuditKind, ...] = (

@@ -59,3 +59,21 @@ def test_demo_segmentation_catches_every_planted_bug_and_passes_the_correct_plat
     assert not any(FACTORIES in line or str(settings.home) in line for line in lines)
     assert "e.g. [shared_scope_tool] platform-wide: manifest entry 'ticket_history'" in printed
     assert not any("<- ?" in line or "* <-" in line for line in lines)
+
+
+def test_after_the_showcase_the_homes_own_log_and_config_pass_as_the_story_says(small_world):
+    """What the demo's final story claims: `segmentation.yaml` names a correct platform and the home's inference
+    log holds no other tenant's data; the misconfigured traffic sits in its own log, where the audit finds it."""
+    from tenantguard.demo.platform import demo_segmentation
+    from tenantguard.demo.platform.showcase import variant_settings
+    from tenantguard.gates.segmentation import run_from_home
+
+    settings, _ = small_world
+    demo_segmentation(settings, lambda line: None, seed=3)
+    reports = run_from_home(settings, seed=3)
+    assert {r.kind: r.verdict for r in reports} == {"rag_boundary": "passed", "memory_isolation": "passed",
+                                                    "tool_scope": "passed", "context_contamination": "passed"}
+    side = variant_settings(settings, "misconfigured-prompt-filter")
+    assert side.inference_log_url != settings.inference_log_url
+    (context,) = run_from_home(side, kinds=["context_contamination"], seed=3)
+    assert context.verdict == "failed" and {f.kind for f in context.findings} == {"foreign_content"}

@@ -16,14 +16,14 @@ def world():
     return w, world_index(w)
 
 
-def _audit(world, rows_by_tenant, requesters=None):
+def _audit(world, rows_by_tenant, requesters=None, **kwargs):
     w, index = world
     m = CanaryMatcher()
     for t in w.tenants:
         m.add(t.id, make_canaries(SECRET, t.id))
     foreign = ForeignData(index, m, own=lambda tid: record_texts(w, tid))
     return audit_context(lambda tid: rows_by_tenant.get(tid, []), w.tenants, requesters or [t.id for t in w.tenants],
-                         foreign=foreign, source="inference_log=test")
+                         foreign=foreign, source="inference_log=test", **kwargs)
 
 
 def _row(i, tenant, prompt):
@@ -75,3 +75,13 @@ def test_a_failing_log_source_is_an_error(world):
 
     report = audit_context(broken, w.tenants, [w.tenants[0].id], foreign=ForeignData(index))
     assert report.verdict == "error" and "database is locked" in report.errors[0]
+
+
+def test_without_another_tenants_data_to_look_for_the_audit_is_not_run_never_passed(world):
+    w, _ = world
+    a, b = w.tenants[0], w.tenants[1]
+    rows = {a.id: [_row(1, a.id, f"{a.system_prompt}\nUser: hi")]}
+    report = _audit(world, rows, [a.id], with_data=[])
+    assert report.verdict == "not_run" and "no other tenant has data" in report.not_run_reason
+    assert _audit(world, rows, [a.id], with_data=[a.id]).verdict == "not_run"  # only its own: nothing foreign
+    assert _audit(world, rows, [a.id], with_data=[a.id, b.id]).verdict == "passed"
