@@ -61,9 +61,7 @@ def logs_ingest(file: Path, fmt: str, tenant_paths: tuple[str, ...], key_paths: 
     tenants not in tenants.yaml go to quarantine, exit 2."""
     from tenantguard.monitoring.inference_log import InferenceLog
     from tenantguard.monitoring.ingest import ingest_file
-    from tenantguard.monitoring.readers.formats import reader_for
-
-    from tenantguard.monitoring.readers.formats import AutoReader
+    from tenantguard.monitoring.readers.formats import AutoReader, reader_for
     from tenantguard.monitoring.readers.reader import HEAD_BYTES
 
     s = _settings_with(tenant_paths, key_paths)

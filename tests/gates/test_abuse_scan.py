@@ -50,10 +50,10 @@ def test_resumed_state_finds_the_same_alerts_as_the_lookback_on_the_demo_traffic
     assert not any(rebuilt)
 
 
-def test_states_are_kept_per_cursor_private_and_only_the_newest_three(both):
-    *_, settings = both
+def test_a_state_is_kept_per_cursor_and_private(both):
+    (_, resumed), _, settings = both  # one state per tick (tests/home/test_abuse_state.py: the newest three)
     files = sorted(monitoring_dir(settings).glob("abuse-state-*.pkl"))
-    assert len(files) == 3 and all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+    assert len(files) == len(resumed) and all(f.stat().st_mode & 0o777 == 0o600 for f in files)
 
 
 def test_a_state_file_not_keyed_with_the_secret_is_ignored_and_the_state_rebuilt(tmp_path, caplog):
@@ -64,5 +64,5 @@ def test_a_state_file_not_keyed_with_the_secret_is_ignored_and_the_state_rebuilt
     blob[-1] ^= 1  # one bit of the pickle changed: the key no longer verifies
     path.write_bytes(bytes(blob))
     again = scan_abuse(settings, after_id=first.last_id, limit=TICK)
-    assert again.resumed is False and again.rows == TICK
+    assert again.resumed is False and again.rows == again.last_id - first.last_id > 0
     assert "not written with this deployment's secret" in caplog.text
