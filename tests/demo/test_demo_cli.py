@@ -251,7 +251,7 @@ def test_the_demo_ends_with_an_admin_bootstrapped_once_and_an_anchored_chain(run
     assert token.startswith("tgk_") and token not in second
     assert re.match(r"  audit chain: audit chain ok: \d+ entries, head \d+:[0-9a-f]{64}, \d+ anchor\(s\) matched",
                     lines[i + 3])
-    assert re.search(r"^  reused: the store's actors", second, re.M)
+    assert re.search(r"^ +reused: the store's actors", second, re.M)
     from tenantguard.killswitch.auth import Actor
     from tenantguard.killswitch.store import KillSwitchStore
     from tenantguard.registry.chain import mlflow_anchors
