@@ -22,6 +22,9 @@ from tenantguard.killswitch.client import KillSwitchClient  # noqa: E402
 from tenantguard.killswitch.scope import Scope  # noqa: E402
 from tenantguard.killswitch.store import KillSwitchStore  # noqa: E402
 
+# the audit chain's key (production derives it from TENANTGUARD_SECRET) and, as in production, an anchor file
+BENCH_KEY = b"tenantguard benchmark audit key"
+
 FEATURES = [f"feature-{i}" for i in range(20)]
 REGIONS = [f"region-{i}" for i in range(8)]
 
@@ -75,7 +78,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.url or f"sqlite:///{tmp}/ks.db"
-        store = KillSwitchStore(url)
+        store = KillSwitchStore(url, key=BENCH_KEY, anchor_path=Path(tmp) / "anchors.log")
         scopes = make_scopes(args.switches, rng)
         t0 = time.perf_counter()
         store.engage_many(scopes, actor=Actor.system("benchmark"), reason="lookup benchmark")

@@ -24,11 +24,14 @@ from tenantguard.killswitch.auth import Actor  # noqa: E402
 from tenantguard.killswitch.drill import DRILL_SCOPE, ProbeGroup  # noqa: E402
 from tenantguard.killswitch.store import KillSwitchStore  # noqa: E402
 
+# the audit chain's key (production derives it from TENANTGUARD_SECRET) and, as in production, an anchor file
+BENCH_KEY = b"tenantguard benchmark audit key"
+
 PG_DEFAULT = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 
 
 def measure(url: str, *, clients: int, poll: float, rounds: int) -> dict[str, list[float]]:
-    store = KillSwitchStore(url)
+    store = KillSwitchStore(url, key=BENCH_KEY, anchor_path=Path(tempfile.mkdtemp()) / "anchors.log")
     actor = Actor.system("benchmark")
     out: dict[str, list[float]] = {"engage": [], "release": []}
     with ProbeGroup(url, DRILL_SCOPE, clients, poll_interval=poll, timeout=30, rounds=rounds) as probes:

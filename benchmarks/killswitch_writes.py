@@ -25,12 +25,20 @@ from tenantguard.killswitch.auth import Actor  # noqa: E402
 from tenantguard.killswitch.scope import Scope  # noqa: E402
 from tenantguard.killswitch.store import KillSwitchStore  # noqa: E402
 
+# the audit chain's key (production derives it from TENANTGUARD_SECRET) and, as in production, an anchor file
+BENCH_KEY = b"tenantguard benchmark audit key"
+
 PG_DEFAULT = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 N_SWITCHES = 4
 
 
+def anchors(url: str) -> Path:
+    """One anchor file per database, shared by the writer processes (appends are atomic), as in production."""
+    return Path(tempfile.gettempdir()) / f"tg-bench-anchors-{uuid.uuid5(uuid.NAMESPACE_URL, url).hex}.log"
+
+
 def writer(url: str, w: int, flips: int, out: mp.Queue) -> None:
-    store = KillSwitchStore(url)
+    store = KillSwitchStore(url, key=BENCH_KEY, anchor_path=anchors(url))
     actor = Actor.system(f"writer-{w}")
     changes, lat = 0, []
     start = time.time()
@@ -49,7 +57,7 @@ def writer(url: str, w: int, flips: int, out: mp.Queue) -> None:
 
 
 def run(url: str, writers: int, flips: int) -> dict:
-    KillSwitchStore(url).engine.dispose()  # schema first, so writers don't all race to create it
+    KillSwitchStore(url, key=BENCH_KEY).engine.dispose()  # schema first, so writers don't all race to create it
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     procs = [ctx.Process(target=writer, args=(url, w, flips, q)) for w in range(writers)]
@@ -59,7 +67,7 @@ def run(url: str, writers: int, flips: int) -> dict:
     for p in procs:
         p.join()
     wall = max(r[3] for r in results) - min(r[2] for r in results)  # excludes process start-up
-    store = KillSwitchStore(url)
+    store = KillSwitchStore(url, key=BENCH_KEY)
     entries = list(store.audit.entries())
     lost = 0
     last: dict[str, dict] = {}

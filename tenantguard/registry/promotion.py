@@ -113,6 +113,12 @@ def needs_override(mv) -> str | None:
     return f"v{mv.version} is {status} ({one_line(why, 120)})"
 
 
+def _override_needed(mv) -> str | None:
+    """Why serving `mv` needs an override: rejected, rolled back, or a gate not passed."""
+    failures = gate_failures(mv.tags)
+    return needs_override(mv) or (f"v{mv.version} did not pass its gates ({', '.join(failures)})" if failures else None)
+
+
 def rollback_target(reg: R.Registry, name: str, *, target: str | None = None,
                     override: bool = False) -> tuple[str | None, str]:
     """(current champion, version to serve instead): the last version that passed and was promoted before it.
@@ -166,7 +172,7 @@ def rollback(reg: R.Registry, name: str, reason: str, audit: AuditFn, *, target:
     current, to = rollback_target(reg, name, target=target, override=override)
     if to == current:
         return AliasMove(name, current, current, False, "already champion: nothing to do")
-    blocked = needs_override(reg.client.get_model_version(name, to)) if override else None
+    blocked = _override_needed(reg.client.get_model_version(name, to)) if override else None
     audit.authorize("override" if blocked else "rollback", {"model": name, "version": to})
     if dry_run:
         return AliasMove(name, current, to, False, "dry run")

@@ -27,9 +27,11 @@ def home_blobs(home: Path) -> Iterable[bytes]:
             yield path.read_bytes()
 
 
-def recovered(candidates: Iterable[str], tokens: dict[int, set[str]]) -> list[str]:
-    """The candidates one of whose unkeyed hashes (whole or a prefix of a length present) is in `tokens`."""
-    lengths = sorted(tokens)
+def recovered(candidates: Iterable[str], tokens: dict[int, set[str]], *, min_hex: int = 8) -> list[str]:
+    """The candidates one of whose unkeyed hashes (whole or a prefix of `min_hex`+ digits) is in `tokens`.
+    Enumerating a large space, raise `min_hex`: 720,000 candidates x 3 hashes against a few hundred random
+    8-digit runs (tokens, digests) match by chance about once; a 10-digit prefix has 40 bits."""
+    lengths = sorted(n for n in tokens if n >= min_hex)
     found = []
     for text in candidates:
         raw = text.encode()

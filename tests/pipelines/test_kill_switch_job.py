@@ -5,6 +5,7 @@ import pytest
 from dagster import instance_for_test
 
 from tenantguard.assets.resource import TenantGuardResource
+from tenantguard.config import Settings
 from tenantguard.killswitch.client import KillSwitchClient
 from tenantguard.killswitch.store import KillSwitchStore
 from tenantguard.assets.runs import ACTOR_TAG, kill_switch_run_config
@@ -44,7 +45,7 @@ def test_job_engages_and_releases_with_run_id_in_the_audit_log(home):
         assert released.success and released.output_for_node("kill_switch_op")["state"] == "released"
         mats = instance.get_records_for_run(engaged.run_id).records
         assert mats  # the run's events are in the instance
-    store = KillSwitchStore(url)
+    store = KillSwitchStore.from_settings(Settings.from_env(home=home))
     entries = [e for e in store.audit.entries() if e.action in ("engage", "release")]
     assert [(e.action, e.actor, e.run_id) for e in entries] == [
         ("engage", "system:production_watch", engaged.run_id), ("release", "system:kill_switch_job", released.run_id)]
@@ -63,4 +64,4 @@ def test_bad_config_fails_the_run_with_a_one_line_reason(home, scope, config, ne
         assert not result.success
         failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
         assert needle in failure.step_failure_data.user_failure_data.description
-    assert KillSwitchStore(f"sqlite:///{home / 'killswitch.db'}").list() == []
+    assert KillSwitchStore.from_settings(Settings.from_env(home=home)).list() == []

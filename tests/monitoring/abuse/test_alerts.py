@@ -14,7 +14,7 @@ def alert(**fields) -> Alert:
     values = {"kind": "token_budget", "tenant_id": "tenant-0", "api_key": "tenant-0-wallet", "first_id": 10,
               "last_id": 20, "score": 1.5, "threshold": 1.0, "summary": "key tenant-0-wallet spends $3.00/h",
               "group": "budget:tenant-0-wallet", "member_ids": (10, 15, 20),
-              "evidence": ("Re…r. (len 35, sha256 0123456789ab)",), "stats": {"requests": 3}}
+              "evidence": ("[masked text, len 35, id 0123456789ab]",), "stats": {"requests": 3}}
     return Alert(**{**values, **fields})
 
 

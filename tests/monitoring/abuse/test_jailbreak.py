@@ -77,7 +77,7 @@ def test_a_sweep_over_many_families_from_one_key_is_one_alert_naming_the_key(att
     assert a.stats["families"] == sorted(list(FAMILIES)[:8]) and a.score == 8 / 4
     assert a.stats["attempts"] == 8 and a.stats["refusal_rate"] == 1.0 and not a.stats["succeeded"]
     assert det.policy_key(a) == "jailbreak_sweep" and "succeeded" not in a.summary
-    assert len(a.evidence) == 3 and all("sha256" in e and "DAN" not in e for e in a.evidence)
+    assert len(a.evidence) == 3 and all("[masked " in e and "DAN" not in e for e in a.evidence)
 
 
 @pytest.mark.parametrize(("complied", "succeeded"), [(range(1, 11), True), (range(1, 5), True), (range(1, 2), False)])

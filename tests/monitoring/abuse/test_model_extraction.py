@@ -36,7 +36,7 @@ def test_logit_probing_over_one_template_alerts_once_the_key_has_enough_queries(
     assert (a.kind, a.tenant_id, a.api_key, a.group) == ("model_extraction", "tenant-0", "key-0", "key:tenant-0:key-0")
     assert {"params", "templated"} <= set(a.stats["signals"]) and a.score >= a.threshold == 2.0
     assert a.stats["queries"] == 100 and a.member_ids == tuple(range(1, 101)) and a.summary.startswith("key key-0:")
-    assert len(a.evidence) == 3 and all("sha256" in e and "sentiment" not in e for e in a.evidence)
+    assert len(a.evidence) == 3 and all("[masked " in e and "sentiment" not in e for e in a.evidence)
 
 
 def test_a_key_is_re_evaluated_every_so_many_queries_not_on_every_one(probes):
