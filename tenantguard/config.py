@@ -325,3 +325,10 @@ def library_defaults(environ: MutableMapping[str, str] | None = None) -> None:
     env = os.environ if environ is None else environ
     for name, value in LIBRARY_DEFAULTS.items():
         env.setdefault(name, value)
+
+
+def select_tuner(name: str, environ: MutableMapping[str, str] | None = None) -> None:
+    """`tenantguard demo --model NAME`: TENANTGUARD_TUNER for this process, whose in-process Dagster runs, resource
+    and sensors read their Settings from the environment (the other place tenantguard writes it)."""
+    env = os.environ if environ is None else environ
+    env["TENANTGUARD_TUNER"] = name

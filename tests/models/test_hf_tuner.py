@@ -76,7 +76,7 @@ def _model_dir(reg, name, version) -> Path:
     return inner
 
 
-@pytest.mark.slow
+@pytest.mark.hf
 def test_hf_lora_registers_a_base_and_a_gated_adapter_with_lineage(story):
     reg, res, tid = story["reg"], story["results"], story["tid"]
     assert res["base"].success and res["tune"].success
@@ -92,7 +92,7 @@ def test_hf_lora_registers_a_base_and_a_gated_adapter_with_lineage(story):
     assert reg.alias_version(f"{FEATURE}.{tid}", "champion") == "1"
 
 
-@pytest.mark.slow
+@pytest.mark.hf
 def test_the_version_is_an_adapter_naming_its_base_by_version_and_digest(story):
     reg, tid = story["reg"], story["tid"]
     adapter = _model_dir(reg, f"{FEATURE}.{tid}", "1")
@@ -107,7 +107,7 @@ def test_the_version_is_an_adapter_naming_its_base_by_version_and_digest(story):
     assert "torch==" in requirements and "peft==" in requirements
 
 
-@pytest.mark.slow
+@pytest.mark.hf
 def test_a_fresh_process_loads_the_version_by_uri_without_the_tuner(story):
     code = (
         "import sys, json, mlflow, pandas as pd\n"
@@ -129,7 +129,7 @@ def test_a_fresh_process_loads_the_version_by_uri_without_the_tuner(story):
     assert [len(r) for r in out["score_tokens"]] == [len(r) for r in out["score_tokens_reference"]]
 
 
-@pytest.mark.slow
+@pytest.mark.hf
 def test_the_reference_is_the_base_with_the_adapter_disabled(story):
     from tenantguard.models.adapter import load_tenant_model
 
@@ -141,14 +141,14 @@ def test_the_reference_is_the_base_with_the_adapter_disabled(story):
     assert base.score_reference(texts) == pytest.approx(base.score(texts))
 
 
-@pytest.mark.slow
+@pytest.mark.hf
 def test_a_rerun_reuses_the_adapter(story):
     rerun = story["results"]["rerun"]
     (candidate,) = rerun.asset_materializations_for_node("candidate_model")
     assert rerun.success and candidate.metadata["reused"].value is True
 
 
-@pytest.mark.slow
+@pytest.mark.hf
 def test_hf_full_logs_a_full_checkpoint_whose_reference_is_its_base(story):
     from tenantguard.models.adapter import load_tenant_model
 
@@ -164,7 +164,7 @@ def test_hf_full_logs_a_full_checkpoint_whose_reference_is_its_base(story):
     assert full.score_reference(texts) == pytest.approx(base.score(texts), abs=1e-4)
 
 
-@pytest.mark.slow
+@pytest.mark.hf
 def test_a_version_whose_base_changed_fails_to_load_in_one_line(story):
     from tenantguard.models.adapter import load_tenant_model
 
@@ -180,7 +180,7 @@ def test_a_version_whose_base_changed_fails_to_load_in_one_line(story):
     assert "\n" not in msg and f"tuned from {name}/1" in msg and "adapter for another base" in msg
 
 
-@pytest.mark.slow
+@pytest.mark.hf
 def test_an_hf_tuner_refuses_an_ngram_base(story):
     from tenantguard.errors import TenantGuardError
     from tenantguard.models.ngram_tuner import NGramTuner
