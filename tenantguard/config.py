@@ -46,7 +46,7 @@ class Thresholds:
 @dataclass(frozen=True)
 class HFSettings:
     """The Hugging Face tuners (hf-lora, hf-full): the tiny base they train, or a local checkpoint adopted
-    instead; how a tenant is tuned; the memory cap of every forward pass (docs/models/hf.md)."""
+    instead; how a tenant is tuned; the memory cap of every forward pass (docs/hf-models.md)."""
 
     checkpoint: Path | None = None  # TENANTGUARD_HF_CHECKPOINT: a local causal-LM directory used as the base
     # TENANTGUARD_HF_BASE, `key=value,...`: the GPT-2-architecture base trained from scratch on the base corpus.
