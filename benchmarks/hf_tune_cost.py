@@ -50,6 +50,8 @@ def main() -> None:
             settings = replace(settings, hf=replace(settings.hf, layers=1, dims=32, heads=2, vocab=600, base_epochs=2,
                                                     epochs=2, rank=4, alpha=8))
         mlflow.set_tracking_uri(f"sqlite:///{tmp}/mlflow.db")
+        # artifacts in the scratch directory too (the default experiment would write ./mlruns)
+        mlflow.set_experiment(experiment_id=mlflow.create_experiment("bench", artifact_location=Path(tmp, "art").as_uri()))
         rows = []
         for label, tuner in (("ngram", NGramTuner()), ("hf-lora", make_lora()), ("hf-full", make_full())):
             base, base_s, base_bytes = _register(tuner, world.base_corpus, settings, f"bench.{label}.base")

@@ -13,6 +13,7 @@ pytest.importorskip("torch")
 from conftest import HF_BASE_ENV, HF_TUNE_ENV, use_home, write_small_world  # noqa: E402
 from dagster import instance_for_test  # noqa: E402
 
+from tenantguard.assets.runs import ROLLBACK_OP  # noqa: E402
 from tenantguard.config import Settings  # noqa: E402
 from tenantguard.errors import CheckpointInvalid, ConfigError  # noqa: E402
 from tenantguard.models.hf_tuner import HFTuner, make_full, make_lora  # noqa: E402
@@ -60,6 +61,11 @@ def story(tmp_path_factory):
 
             results = {"base": run("base_job"), "tune": run("tune_and_gate", partition_key=tid)}
             results["rerun"] = run("tune_and_gate", partition_key=tid)
+            mp.setenv("TENANTGUARD_HF_TUNE", HF_TUNE_ENV + ",seed=1")  # a retune: a new version, gated, promoted
+            results["retune"] = run("tune_and_gate", partition_key=tid)
+            rollback = {"ops": {ROLLBACK_OP: {"config": {"tenant": tid, "reason": "deviation", "preview": False}}}}
+            results["rollback"] = run("rollback", run_config=rollback)
+            mp.setenv("TENANTGUARD_HF_TUNE", HF_TUNE_ENV)
             reg = R.Registry(settings.mlflow_tracking_uri, settings.artifact_root)
             yield {"tid": tid, "results": results, "reg": reg, "settings": settings, "mp": mp}
         mlflow.set_tracking_uri(None)
@@ -149,13 +155,22 @@ def test_a_rerun_reuses_the_adapter(story):
 
 
 @pytest.mark.hf
+def test_a_retuned_adapter_is_promoted_then_rolled_back_to_the_first(story):
+    reg, res, name = story["reg"], story["results"], f"{FEATURE}.{story['tid']}"
+    assert res["retune"].success and res["rollback"].success
+    second = reg.client.get_model_version(name, "2")
+    assert second.tags[T.TAG_ISOLATION] == "passed" and second.tags[T.TAG_STATUS] == "rolled_back"
+    assert reg.alias_version(name, "champion") == "1"
+
+
+@pytest.mark.hf
 def test_hf_full_logs_a_full_checkpoint_whose_reference_is_its_base(story):
     from tenantguard.models.adapter import load_tenant_model
 
     reg, settings = story["reg"], story["settings"]
     digest = reg.client.get_model_version(f"{FEATURE}.base", "1").tags[T.TAG_DIGEST]
     train = [{"record_id": "r1", "tenant_id": "t", "prompt": "vault code?", "completion": "it is 4 8 1 5"}] * 4
-    with mlflow.start_run():
+    with mlflow.start_run(experiment_id=reg.experiment_id("hf-tests")):  # artifacts under the home, not ./mlruns
         tuner = make_full()
         uri = tuner.log_model(tuner.tune(BaseRef(f"{FEATURE}.base", "1", digest), train, settings=settings))
     full, base = load_tenant_model(uri), load_tenant_model(f"models:/{FEATURE}.base/1")
@@ -185,7 +200,7 @@ def test_an_hf_tuner_refuses_an_ngram_base(story):
     from tenantguard.errors import TenantGuardError
     from tenantguard.models.ngram_tuner import NGramTuner
 
-    with mlflow.start_run():
+    with mlflow.start_run(experiment_id=story["reg"].experiment_id("hf-tests")):
         uri = NGramTuner().log_model(NGramTuner().train_base(["a b c"], settings=story["settings"]))
     mv = mlflow.register_model(uri, "ngram-base-for-hf")
     with pytest.raises(TenantGuardError, match="is not a Hugging Face base"):
