@@ -192,7 +192,9 @@ def report(paths) -> None:
         only = Counter(c["decided_by"][0] for c in cs if c["x"] > 0 and len(c["decided_by"]) == 1)
         print(f"  carried by (tests failing source i, over detections): {dict(carried.most_common())}")
         print(f"  the only test that fired: {dict(only.most_common())}")
-        fa = Counter(t for c in cs for d in c["false_decided_by"] for t in d)
+        # at x = 0 source i holds nothing either: every failed source is a false alarm
+        fa = Counter(t for c in cs for d in c["false_decided_by"] + ([c["decided_by"]] if c["x"] == 0 else [])
+                     for t in d)
         if fa:
             print(f"  wrongly failed sources' tests: {dict(fa.most_common())}")
         print(f"  median tune {np.median([c['tune_s'] for c in cs]):.1f} s, median audit "

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from tenantguard.evaluations.tenant_model import token_scores
 from tenantguard.evaluations.token_stats import TokenScores
 from tenantguard.home.score_cache import ScoreCache
 
@@ -46,7 +47,8 @@ class CachedReference:
 
     def score_tokens(self, texts: Sequence[str]) -> list[TokenScores]:
         def compute(ts):
-            return [{"logprobs": s.logprobs, "mean": s.mean, "std": s.std} for s in self.model.score_tokens(ts)]
+            rows = token_scores(self.model, ts)[0]  # any row shape the contract allows, checked
+            return [{"logprobs": s.logprobs, "mean": s.mean, "std": s.std} for s in rows]
 
         rows = self._through("score_tokens", texts, compute)
         return [TokenScores(np.asarray(r["logprobs"]), None if r["mean"] is None else np.asarray(r["mean"]),
