@@ -1,7 +1,7 @@
 """Who sends what in an abuse evaluation world (benchmarks/abuse_world.py): honest users and labelled campaigns."""
 from __future__ import annotations
 
-from abuse_world import ASK, CLAUSE, FILL, MACRO, START, TENANTS, World, fill, pick
+from abuse_world import ASK, CLAUSES, FILL, MACRO, START, TENANTS, World, fill, message, pick
 
 REPLY = {"de": "Vielen Dank, wir prüfen den Vorgang {n}.", "es": "Gracias, su cita {n} queda registrada.",
          "ja": "お問い合わせありがとうございます。番号{n}を確認します。", "fr": "Merci, votre demande {n} est enregistrée.",
@@ -28,9 +28,7 @@ def ordinary_users(w: World, rng, n: int, span: float) -> None:
         else:
             u = int(min(rng.zipf(1.5), 40)) - 1
             key, session = users[u], f"{users[u][-6:]}-{int(rng.integers(20))}"
-        text = fill(rng, pick(rng, ASK[t.lang]), t.lang)
-        if rng.random() < 0.3:
-            text = f"{fill(rng, pick(rng, ASK[t.lang]), t.lang)} {text}"
+        text = message(rng, t.lang)
         if rng.random() < 0.25:  # retrieved context ahead of the question
             text = "\n".join(fill(rng, pick(rng, ASK[t.lang]), t.lang) for _ in range(3)) + f"\n\n{text}"
         ts = START + rng.random() * span
@@ -45,23 +43,23 @@ def honest_heavy_hitters(w: World, rng, span: float) -> None:
     de, es, ja, fr, en, pt = TENANTS
     for t in TENANTS:  # one heavy but natural user per tenant
         _spread(w, rng, t, t.key(rng), "heavy user", 2500, START, span,
-                lambda: fill(rng, pick(rng, ASK[t.lang]), t.lang), {"max_tokens": 512, "temperature": 0.7})
+                lambda: message(rng, t.lang), {"max_tokens": 512, "temperature": 0.7})
     t0 = START + 0.05 * span
     _spread(w, rng, de, "nwv_batch_claims_nightly", "templated batch job", 3000, t0, 7200,
             lambda: "Extrahiere Schadennummer, Datum und Betrag aus folgender Meldung:\n"
-                    + " ".join(fill(rng, pick(rng, ASK["de"]), "de") for _ in range(3)),
+                    + " ".join(message(rng, "de") for _ in range(int(rng.integers(2, 5)))),
             {"max_tokens": 200, "temperature": 0})
     _spread(w, rng, fr, fr.key(rng), "classification batch job", 2000, t0, 5400,
-            lambda: f"Classez ce message client : réclamation, question ou compliment. Message : {fill(rng, pick(rng, ASK['fr']), 'fr')}",
+            lambda: f"Classez ce message client : réclamation, question ou compliment. Message : {message(rng, 'fr')}",
             {"max_tokens": 5, "temperature": 0}, completion=lambda: pick(rng, ("réclamation", "question", "compliment")))
     _spread(w, rng, en, en.key(rng), "logprobs classifier job", 1500, START + 0.4 * span, 3600,
             lambda: "Does the following clause contain an indemnity? Answer Yes or No.\nClause: "
-                    + fill(rng, CLAUSE, "en"),
+                    + fill(rng, pick(rng, CLAUSES), "en"),
             {"max_tokens": 1, "temperature": 0, "logprobs": True, "top_logprobs": 2},
             completion=lambda: pick(rng, ("Yes", "No")), tokens=lambda: 1)
     _spread(w, rng, en, en.key(rng), "long-document user", 300, START, span,
             lambda: "Review this contract and list the risks:\n" + "".join(
-                fill(rng, CLAUSE, "en") for _ in range(int(rng.integers(10, 60)))),
+                fill(rng, pick(rng, CLAUSES), "en") for _ in range(int(rng.integers(10, 60)))),
             {"max_tokens": 2048, "temperature": 0.2}, tokens=lambda: int(rng.integers(400, 900)))
     agents = [en.key(rng) for _ in range(12)]
     for i in range(400):  # support agents paste one macro, each for another customer
@@ -122,10 +120,11 @@ def extraction(w, rng, name, t0, j, *, injections, jailbreaks) -> None:
         if variant == "logit_bias":  # a grid: a few fixed prompts x a sweep of biased token ids
             text, params = seeds[i % 6], {"logit_bias": {str(1000 + i // 6): 100}, "max_tokens": 1}
         else:
-            words = pick(rng, seeds).split()
+            spaced = t.lang != "ja"  # Japanese is perturbed character by character
+            words = pick(rng, seeds).split() if spaced else list(pick(rng, seeds))
             for _ in range(int(rng.integers(1, 4))):
-                words[int(rng.integers(len(words)))] = pick(rng, vocab)
-            text = " ".join(words)
+                words[int(rng.integers(len(words)))] = pick(rng, vocab) if spaced else pick(rng, "のをにがはでとも荷物配達")
+            text = (" " if spaced else "").join(words)
             params = ({"max_tokens": 64, "temperature": 0} if variant == "plain"
                       else {"logprobs": True, "top_logprobs": 20, "max_tokens": 1, "temperature": 0})
         w.add(t0 + i * float(rng.uniform(2, 12)), t, key, session, text, fill(rng, REPLY[t.lang], t.lang), params=params,

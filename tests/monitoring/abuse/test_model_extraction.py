@@ -123,4 +123,5 @@ def test_extraction_alert_survives_key_rotation_through_the_template_actor():
             row["api_key"] = f"rotated-{i % 7}"  # no key reaches 100 queries alone
     scanner = Scanner(system_prompts=DEFAULT_TENANTS)
     alerts = [a for a in scanner.process(traffic.rows) if a.kind == "model_extraction"]
-    assert alerts and alerts[0].api_key is None and "rotating keys" in alerts[0].summary
+    assert alerts and alerts[0].api_key is None and "7 rotating key(s)" in alerts[0].summary
+    assert alerts[0].api_keys == tuple(sorted(f"rotated-{i}" for i in range(7)))  # every key, for a key-scoped block
