@@ -78,6 +78,9 @@ class _Actor:
     params: deque = field(default_factory=lambda: deque(maxlen=300))
     ids: deque = field(default_factory=lambda: deque(maxlen=300))
     biases: deque = field(default_factory=lambda: deque(maxlen=300))  # the logit_bias map of each query, as a string
+    edits: deque = field(default_factory=lambda: deque(maxlen=200))  # per query: (length, positions edited) or None
+    by_length: dict = field(default_factory=dict)  # length -> the latest LOOK_BACK (query number, words) of it
+    edited: int = 0  # queries whose edit is computed (lazily, when the actor is evaluated)
     keys: set = field(default_factory=set)  # bounded to MAX_LISTED
     sessions: set = field(default_factory=set)
     n: int = 0
@@ -195,7 +198,12 @@ class ExtractionDetector(DetectorBase):
         bias_grid = len(biased) >= 0.3 * len(a.biases) and len(set(biased)) >= c.bias_grid
         top_share = Counter(a.skeletons).most_common(1)[0][1] / len(a.skeletons)
         coverage = sum(a.new_words) / len(a.new_words)
-        perturbed, spread = _perturbation(list(a.texts))
+        new = min(a.n - a.edited, len(a.texts))
+        for text in list(a.texts)[len(a.texts) - new:]:
+            a.edits.append(_edit(a, text, a.edited))
+            a.edited += 1
+        a.edited = a.n
+        perturbed, spread = _perturbation(a.edits)
         sweep = perturbed >= 0.4 and spread >= 0.5
         if not (bias_grid or sweep) and params_share < 0.5:
             return None  # prada (1), coverage and templated (0.5 each) cannot reach the threshold: skip Shapiro-Wilk
@@ -230,29 +238,45 @@ class ExtractionDetector(DetectorBase):
                      feature=a.feature, api_keys=listed(a.keys), session_ids=listed(a.sessions))
 
 
-def _perturbation(texts: list[str], *, look_back: int = 64) -> tuple[float, float]:
-    """(share, spread): the share of queries that re-send one of the previous `look_back` with at most a third
-    of their words replaced in place (same length; the closest such query counts), and the share of word
-    positions those replacements touched.
-    A perturbation sweep edits anywhere in its seeds (spread high); a templated job only ever changes its
-    slots (spread low), however many queries it sends."""
-    toks = [t.split() if t.count(" ") >= 3 else list(t) for t in texts]  # unspaced scripts: characters
-    hits, positions, lengths = 0, set(), []
-    for i, ws in enumerate(toks):
-        best = None
-        for prev in toks[max(0, i - look_back):i]:
-            if len(prev) == len(ws):
-                diff = [j for j, (x, y) in enumerate(zip(prev, ws)) if x != y]
-                if diff and (best is None or len(diff) < len(best)):
-                    best = diff
-        if best is not None and len(best) <= len(ws) // 3:
-            hits += 1
-            positions.update((len(ws), j) for j in best)
-            lengths.append(len(ws))
+LOOK_BACK = 64
+
+
+def _edit(a: _Actor, text: str, n: int) -> tuple[int, tuple[int, ...]] | None:
+    """(length, positions) when `text` re-sends one of the actor's previous LOOK_BACK queries of the same
+    length with at most a third of its words replaced in place (the closest such query counts), else None.
+    `n` is the query's number; each query is looked at once, so an evaluation only adds its new ones."""
+    ws = text.split() if text.count(" ") >= 3 else list(text)  # unspaced scripts: characters
+    limit, best = len(ws) // 3, None
+    recent = a.by_length.get(len(ws))
+    if recent is None:
+        recent = a.by_length[len(ws)] = deque(maxlen=LOOK_BACK)
+        if len(a.by_length) > 4 * LOOK_BACK:  # bounded: forget lengths not seen lately
+            for k in [k for k, q in a.by_length.items() if q and n - q[-1][0] > LOOK_BACK]:
+                del a.by_length[k]
+    for j, prev in recent:
+        if n - j > LOOK_BACK or prev == ws:
+            continue
+        diff = []
+        for k, (x, y) in enumerate(zip(prev, ws)):
+            if x != y:
+                diff.append(k)
+                if len(diff) > limit:
+                    break
+        if len(diff) <= limit and (best is None or len(diff) < len(best)):
+            best = diff
+    recent.append((n, ws))
+    return (len(ws), tuple(best)) if best else None
+
+
+def _perturbation(edits) -> tuple[float, float]:
+    """(share, spread): the share of queries that are in-place edits of an earlier one (`_edit`), and the
+    share of word positions those edits touched. A perturbation sweep edits anywhere in its seeds (spread
+    high); a templated job only ever changes its slots (spread low), however many queries it sends."""
+    hits = [e for e in edits if e is not None]
     if not hits:
         return 0.0, 0.0
-    spread = len(positions) / sum(set(lengths))  # positions touched over positions there are, per length seen
-    return hits / len(toks), spread
+    positions = {(n, j) for n, pos in hits for j in pos}
+    return len(hits) / len(edits), len(positions) / sum({n for n, _ in hits})
 
 
 def _skeleton(ws: list[str]) -> str:
