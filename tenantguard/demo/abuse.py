@@ -1,6 +1,8 @@
 """The demo's step [7]: API traffic with one campaign of each abuse kind, read by abuse_watch_sensor; then, for
 every tenant with alerts, what was found (open alerts) and what each alert got (alert only, a kill switch, a
-rollback, or the next of those when the policy's action cannot apply), in the sensor's own words."""
+rollback, or the next of those when the policy's action cannot apply), in the sensor's own words. One key's
+abuse blocks that key (a kill switch scoped to feature, tenant and api_key); only a sweep the model complied
+with, evidence against the model itself, rolls it back or kills the tenant's feature."""
 from __future__ import annotations
 
 import json
@@ -86,10 +88,15 @@ def _check(result) -> str:
     c = evals[0]
     if c.passed:
         return "abuse_alerts check no_open_abuse_alerts passed"
-    level = "fails (an alert's action is a kill switch or a rollback)" if c.severity.value == "ERROR" \
+    level = "fails (an alert's action is a key block, a kill switch or a rollback)" if c.severity.value == "ERROR" \
         else "warns (alerts only)"
     return f"abuse_alerts check no_open_abuse_alerts {level}"
 
 
 def _keys(alert: dict) -> str:
-    return f"key {alert['api_key']}" if alert.get("api_key") else "several keys"
+    """Every key the alert names (the tenant's own identifiers), the first three spelled out."""
+    keys = alert.get("api_keys") or ([alert["api_key"]] if alert.get("api_key") else [])
+    if not keys:
+        return "no key"
+    more = f" +{len(keys) - 3} more" if len(keys) > 3 else ""
+    return f"key{'s' * (len(keys) > 1)} {', '.join(keys[:3])}{more}"

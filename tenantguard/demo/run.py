@@ -161,10 +161,12 @@ def _steps(settings: Settings, tenants, journal, echo: Echo) -> list[str]:
 def summary_rows(settings: Settings, tenants) -> list[dict]:
     from tenantguard.errors import TenantGuardError
     from tenantguard.home.prepared import load_prepared
+    from tenantguard.killswitch.store import KillSwitchStore
     from tenantguard.registry.client import Registry
     from tenantguard.registry.tags import model_name
 
     reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)
+    switches = KillSwitchStore(settings.killswitch_url).list()
     rows = []
     for t in tenants:
         try:
@@ -180,8 +182,20 @@ def summary_rows(settings: Settings, tenants) -> list[dict]:
                          "quarantined": quarantined, "model": name, "champion": champ or "-",
                          "candidate": cand or "-", "status": tags.get("tenantguard.status", "-"),
                          "isolation": tags.get("tenantguard.isolation", "-"),
-                         "behavior": tags.get("tenantguard.behavior", "-")})
+                         "behavior": tags.get("tenantguard.behavior", "-"),
+                         "kill switches": switches_in_force(switches, t, f)})
     return rows
+
+
+def switches_in_force(switches, tenant, feature: str) -> str:
+    """The engaged switches covering (feature, tenant): the whole feature, or some of the tenant's keys."""
+    whole = [s.id for s in switches if s.scope.api_key is None and s.scope.matches(feature, tenant.id, tenant.region)]
+    keys = [s.id for s in switches if s.scope.api_key is not None and s.scope.tenant == tenant.id
+            and s.scope.feature in (None, feature)]
+    parts = [f"feature killed #{', #'.join(map(str, whole))}"] if whole else []
+    if keys:
+        parts.append(f"{len(keys)} key{'s' * (len(keys) != 1)} blocked #{', #'.join(map(str, keys))}")
+    return "; ".join(parts) or "-"
 
 
 def format_table(rows: list[dict]) -> str:

@@ -2,11 +2,12 @@
 Each is idempotent per incident, so a sensor's replayed tick changes nothing.
 
 An abuse alert's policy action that cannot apply falls through to the next one and says so:
-rollback -> kill switch -> alert (a rollback needs an earlier promoted version to return to).
+rollback -> kill switch -> alert (a rollback needs an earlier promoted version to return to), and
+block_key -> alert (an alert that names no key has nothing to block; it never widens to the tenant's feature).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from tenantguard.config import Settings
@@ -22,7 +23,7 @@ LEAK_COMPONENT = "production_watch"
 SEGMENTATION_COMPONENT = "segmentation"
 MAX_REASON = 500  # what rollback run config and the kill-switch store keep: a reason this long survives both whole
 FALLTHROUGH = {"rollback": ("rollback", "kill_switch", "alert"), "kill_switch": ("kill_switch", "alert"),
-               "alert": ("alert",)}
+               "block_key": ("block_key", "alert"), "alert": ("alert",)}
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,23 @@ class AbuseResponse:
     alert_id: str
     tenant_id: str
     policy: str  # the action the policy names for the alert
-    action: str  # rollback | kill_switch | alert
+    action: str  # rollback | block_key | kill_switch | alert
     note: str  # in words, with every action that could not apply and why
     reason: str = ""  # the rollback run's reason (its idempotency key in the registry) when action is rollback
 
     @property
     def fell_through(self) -> bool:
         return self.action != self.policy
+
+
+def response_scopes(alert) -> list[dict]:
+    """The kill-switch scopes the alert's action engages: one per key for `block_key` (none when the alert
+    names no key), the tenant's whole feature for `kill_switch`, none for `alert` and `rollback`."""
+    if alert.action == "block_key":
+        return [{"feature": alert.feature, "tenant": alert.tenant_id, "api_key": k} for k in alert.api_keys]
+    if alert.action == "kill_switch":
+        return [{"feature": alert.feature, "tenant": alert.tenant_id}]
+    return []
 
 
 def engage_leak_switch(settings: Settings, finding) -> IncidentFlip:
@@ -76,13 +87,23 @@ def engage_abuse_switch(settings: Settings, alert, *, why: str = "") -> str:
     return _engage_abuse(settings, alert, why).note
 
 
-def _engage_abuse(settings: Settings, alert, why: str) -> IncidentFlip:
-    reason = f"{alert.kind} on key {alert.api_key or '-'}: {alert.summary} (alert {alert.alert_id})"
+def _engage_abuse(settings: Settings, alert, why: str, scope: dict | None = None) -> IncidentFlip:
+    key = (scope or {}).get("api_key") or alert.api_key or "-"
+    reason = f"{alert.kind} on key {key}: {alert.summary} (alert {alert.alert_id})"
     if why:
         reason = f"{reason}; {why}"
-    return engage_once(settings, {"feature": alert.feature, "tenant": alert.tenant_id},
+    return engage_once(settings, scope or {"feature": alert.feature, "tenant": alert.tenant_id},
                        incident_id=f"abuse:{alert.alert_id}", component=ABUSE_COMPONENT,
                        reason=one_line(reason, MAX_REASON), fallback=Fallback("disable"))
+
+
+def _block_keys(settings: Settings, alert, why: str) -> str:
+    """One (feature, tenant, api_key) switch per key the alert names, each once per finding; what happened."""
+    flips = [_engage_abuse(settings, alert, why, scope) for scope in response_scopes(replace(alert, action="block_key"))]
+    changed = [f.switch_id for f in flips if f.changed]
+    return (f"{len(flips)} key(s) blocked: {len(changed)} switch(es) engaged now"
+            f"{' (#' + ', #'.join(map(str, changed)) + ')' if changed else ''}, "
+            f"{len(flips) - len(changed)} already handled for this finding")
 
 
 def abuse_rollback_reason(alert) -> str:
@@ -101,6 +122,16 @@ def respond_to_abuse(settings: Settings, alert, *, tenants: Sequence[Tenant]) ->
             if why is None:
                 return _response(alert, "rollback", skipped, "rollback run requested", reason=reason)
             skipped.append(f"rollback not possible: {why}")
+        elif action == "block_key":
+            if not alert.api_keys:
+                skipped.append("no key to block: the alert names none")
+                continue
+            try:
+                done = _block_keys(settings, alert, "; ".join(skipped))
+            except TenantGuardError as exc:  # e.g. a key the scope cannot hold
+                skipped.append(f"keys not blocked: {one_line(exc, 160)}")
+                continue
+            return _response(alert, "block_key", skipped, done)
         elif action == "kill_switch":
             try:
                 flip = _engage_abuse(settings, alert, "; ".join(skipped))

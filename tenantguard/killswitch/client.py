@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from tenantguard.killswitch import db
-from tenantguard.killswitch.scope import PATTERNS, Key, pattern_of
+from tenantguard.killswitch.scope import PATTERNS, Key, Pattern, pattern_of
 from tenantguard.killswitch.store import read_engaged, read_version
 from tenantguard.killswitch.switch import Decision, Fallback, Switch
 
@@ -34,8 +34,8 @@ class Snapshot:
     version: int = -1
     index: dict[Key, Decision] = field(default_factory=dict)  # enforced switches
     shadow: dict[Key, Decision] = field(default_factory=dict)  # shadow-mode switches (would-kill only)
-    patterns: tuple[tuple[bool, bool, bool], ...] = ()
-    shadow_patterns: tuple[tuple[bool, bool, bool], ...] = ()
+    patterns: tuple[Pattern, ...] = ()
+    shadow_patterns: tuple[Pattern, ...] = ()
     expiry: dict[int, float] = field(default_factory=dict)  # switch id -> epoch seconds
     switches: tuple[Switch, ...] = ()
 
@@ -86,19 +86,21 @@ class KillSwitchClient:
             self._thread.start()
 
     # -- request path -------------------------------------------------------------------------------
-    def check(self, feature: str | None, tenant: str | None, region: str | None = None) -> Decision:
-        """The decision for one request; never raises."""
+    def check(self, feature: str | None, tenant: str | None, region: str | None = None,
+              api_key: str | None = None) -> Decision:
+        """The decision for one request (pass the request's API key so key-scoped switches apply); never raises."""
         try:
             snap = self._snap
             d = MISS
             index = snap.index
-            for pf, pt, pr in snap.patterns:
-                hit = index.get((feature if pf else None, tenant if pt else None, region if pr else None))
+            for pf, pt, pr, pk in snap.patterns:
+                hit = index.get((feature if pf else None, tenant if pt else None, region if pr else None,
+                                 api_key if pk else None))
                 if hit is not None and not (snap.expiry and self._expired(snap, hit)):
                     d = hit
                     break
             if d is MISS and snap.shadow:
-                d = self._shadow_check(snap, feature, tenant, region)
+                d = self._shadow_check(snap, feature, tenant, region, api_key)
             if time.monotonic() <= self._fresh_until:
                 return d
             return self._stale(d)
@@ -106,12 +108,14 @@ class KillSwitchClient:
             log.exception("kill-switch check failed; answering %s", "killed" if self.fail_closed else "not killed")
             return self._fail_decision if self.fail_closed else MISS_STALE
 
-    def is_killed(self, feature: str | None, tenant: str | None, region: str | None = None) -> bool:
-        return self.check(feature, tenant, region).killed
+    def is_killed(self, feature: str | None, tenant: str | None, region: str | None = None,
+                  api_key: str | None = None) -> bool:
+        return self.check(feature, tenant, region, api_key).killed
 
-    def _shadow_check(self, snap: Snapshot, feature, tenant, region) -> Decision:
-        for pf, pt, pr in snap.shadow_patterns:
-            hit = snap.shadow.get((feature if pf else None, tenant if pt else None, region if pr else None))
+    def _shadow_check(self, snap: Snapshot, feature, tenant, region, api_key) -> Decision:
+        for pf, pt, pr, pk in snap.shadow_patterns:
+            hit = snap.shadow.get((feature if pf else None, tenant if pt else None, region if pr else None,
+                                   api_key if pk else None))
             if hit is not None and not (snap.expiry and self._expired(snap, hit)):
                 self.shadow_hits[hit.switch_id] += 1
                 log.debug("shadow kill switch %s would kill %s/%s/%s", hit.switch_id, feature, tenant, region)

@@ -98,6 +98,7 @@ def ensure_schema(engine: sa.Engine) -> None:
 
 
 def _create(conn: sa.Connection, triggers: tuple[str, ...]) -> None:
+    _add_api_key_column(conn)
     schema.metadata.create_all(conn)
     if conn.dialect.name == "postgresql" and conn.exec_driver_sql(
             "SELECT 1 FROM pg_trigger WHERE tgname = 'ks_audit_no_change' "
@@ -109,6 +110,29 @@ def _create(conn: sa.Connection, triggers: tuple[str, ...]) -> None:
         conn.execute(schema.version.insert().values(id=1, version=0))
     if conn.execute(sa.select(schema.audit_head.c.id)).first() is None:
         conn.execute(schema.audit_head.insert().values(id=1, seq=0, hash=schema.GENESIS))
+
+
+def _add_api_key_column(conn: sa.Connection) -> None:
+    """Stores made before key scopes: add `api_key` ('*' for every existing switch) and widen the unique scope.
+    SQLite cannot alter a table constraint, so the table is rebuilt inside this (write-locked) transaction."""
+    insp = sa.inspect(conn)
+    if not insp.has_table("ks_switches") or "api_key" in {c["name"] for c in insp.get_columns("ks_switches")}:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ALTER TABLE ks_switches ADD COLUMN api_key VARCHAR(256) NOT NULL DEFAULT '*'")
+        conn.exec_driver_sql("ALTER TABLE ks_switches DROP CONSTRAINT ks_switches_scope")
+        conn.exec_driver_sql("ALTER TABLE ks_switches ADD CONSTRAINT ks_switches_scope "
+                             "UNIQUE (feature, tenant, region, api_key)")
+        return
+    old = [c["name"] for c in insp.get_columns("ks_switches")]
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ks_switches_state")
+    conn.exec_driver_sql("ALTER TABLE ks_switches RENAME TO ks_switches_before_api_key")
+    schema.switches.create(conn)
+    cols = ", ".join(old)
+    conn.exec_driver_sql(f"INSERT INTO ks_switches ({cols}) SELECT {cols} FROM ks_switches_before_api_key")
+    conn.exec_driver_sql("DROP TABLE ks_switches_before_api_key")
+    log.warning("kill-switch store: added the api_key scope field to %d existing switch(es)",
+                conn.exec_driver_sql("SELECT count(*) FROM ks_switches").scalar_one())
 
 
 def unavailable(engine: sa.Engine, exc: Exception) -> StoreUnavailable:

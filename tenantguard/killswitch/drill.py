@@ -108,7 +108,7 @@ class ProbeGroup:
                  rounds: int = 1) -> None:
         self.n, self.timeout = n, timeout
         self.lines: queue.Queue[tuple[int, str]] = queue.Queue()
-        req = [v or "*" for v in scope.key]
+        req = [v or "*" for v in scope.key[:3]]  # drills use feature/tenant/region scopes
         self.procs = [subprocess.Popen([sys.executable, "-m", "tenantguard.killswitch.probe", url, *req,
                                         "--poll", str(poll_interval), "--timeout", str(timeout),
                                         "--rounds", str(rounds)], stdout=subprocess.PIPE, text=True)

@@ -1,7 +1,7 @@
 """An OpenFeature provider over KillSwitchClient, so applications can use the standard SDK.
 
 The flag key is the feature id; the evaluation context names the tenant (`targeting_key` or the
-`tenant` attribute) and the `region` attribute. A boolean flag resolves to True while the feature is
+`tenant` attribute), the `region` attribute and the `api_key` attribute (key-scoped switches). A boolean flag resolves to True while the feature is
 enabled for that request and to False when a kill switch covers it (reason DISABLED, or STALE when
 the snapshot could not be refreshed). A string flag resolves to the fallback mode of the covering
 switch; an object flag to the whole decision.
@@ -39,7 +39,7 @@ class KillSwitchProvider(AbstractProvider):
         feature = flag_key[len(self.flag_prefix):] if flag_key.startswith(self.flag_prefix) else flag_key
         attrs = ctx.attributes if ctx is not None else {}
         tenant = attrs.get("tenant") or (ctx.targeting_key if ctx is not None else None)
-        return self.client.check(feature, tenant, attrs.get("region"))
+        return self.client.check(feature, tenant, attrs.get("region"), attrs.get("api_key"))
 
     def resolve_boolean_details(self, flag_key: str, default_value: bool,
                                 evaluation_context: EvaluationContext | None = None) -> FlagResolutionDetails[bool]:

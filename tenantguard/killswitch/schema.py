@@ -15,6 +15,7 @@ switches = sa.Table(
     sa.Column("feature", sa.String(64), nullable=False),
     sa.Column("tenant", sa.String(64), nullable=False),
     sa.Column("region", sa.String(64), nullable=False),
+    sa.Column("api_key", sa.String(256), nullable=False, server_default="*"),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("mode", sa.String(16), nullable=False),
     sa.Column("fallback", sa.String(32), nullable=False),
@@ -25,7 +26,7 @@ switches = sa.Table(
     sa.Column("actor", sa.String(128), nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
     sa.Column("expires_at", sa.String(40)),
-    sa.UniqueConstraint("feature", "tenant", "region", name="ks_switches_scope"),
+    sa.UniqueConstraint("feature", "tenant", "region", "api_key", name="ks_switches_scope"),
     sa.Index("ks_switches_state", "state"),
 )
 

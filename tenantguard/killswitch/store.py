@@ -17,7 +17,7 @@ from tenantguard.errors import ScopeInvalid, SwitchNotFound
 from tenantguard.killswitch import db, schema
 from tenantguard.killswitch.audit import AuditEntry, AuditLog
 from tenantguard.killswitch.auth import Actor, ActorRegistry
-from tenantguard.killswitch.scope import Scope
+from tenantguard.killswitch.scope import FIELDS, Scope
 from tenantguard.killswitch.switch import Fallback, FlipResult, Switch, iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,7 @@ class KillSwitchStore:
 
     def _row(self, conn: sa.Connection, scope: Scope) -> Switch | None:
         t = schema.switches
-        f, te, r = (v or _W for v in scope.key)
-        row = conn.execute(sa.select(t).where(t.c.feature == f, t.c.tenant == te, t.c.region == r)).first()
+        row = conn.execute(sa.select(t).where(*(t.c[k] == (v or _W) for k, v in zip(FIELDS, scope.key)))).first()
         return to_switch(row._mapping) if row else None
 
     def _find(self, conn: sa.Connection, target: int | Scope | dict) -> Switch:
@@ -154,8 +153,7 @@ class KillSwitchStore:
                action: str, reason: str, incident_id: str | None, run_id: str | None) -> FlipResult:
         t = schema.switches
         if before is None:
-            f, te, r = (v or _W for v in scope.key)
-            conn.execute(t.insert().values(feature=f, tenant=te, region=r, **values))
+            conn.execute(t.insert().values(**{k: v or _W for k, v in zip(FIELDS, scope.key)}, **values))
         else:
             conn.execute(t.update().where(t.c.id == before.id).values(**values))
         after = self._row(conn, scope)
@@ -180,7 +178,7 @@ def read_engaged(conn: sa.Connection) -> list[Switch]:
 def to_switch(m: Any) -> Switch:
     return Switch(
         id=int(m["id"]),
-        scope=Scope(*(None if m[k] == _W else m[k] for k in ("feature", "tenant", "region"))),
+        scope=Scope(*(None if m[k] == _W else m[k] for k in FIELDS)),
         state=m["state"], mode=m["mode"],
         fallback=Fallback(m["fallback"], m["fallback_message"], m["fallback_version"]),
         reason=m["reason"], incident_id=m["incident_id"], actor=m["actor"],
@@ -192,7 +190,7 @@ def _scope(value: Scope | dict) -> Scope:
         return value
     if isinstance(value, dict):
         return Scope.from_dict(value)
-    raise ScopeInvalid(f"scope: expected a Scope or a dict with feature/tenant/region, got {type(value).__name__}")
+    raise ScopeInvalid(f"scope: expected a Scope or a dict with feature/tenant/region/api_key, got {type(value).__name__}")
 
 
 def _check_reason(reason: str) -> None:

@@ -81,7 +81,7 @@ def abuse_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuar
     for a in result.alerts:
         done = respond_to_abuse(s, a, tenants=tenants)
         responses[a.alert_id] = done.note
-        switched += done.action == "kill_switch"
+        switched += done.action in ("kill_switch", "block_key")
         if done.action == "rollback":
             rollbacks.append(rollback_run(a, done.reason))
         elif done.policy != "alert":

@@ -38,6 +38,8 @@ def test_the_traffic_is_appended_once_and_names_each_tenants_champion(small_worl
     assert log.max_id() == len(rows)
 
 
-def test_an_alert_over_several_keys_says_so():
-    assert _keys({"api_key": "acme-wallet"}) == "key acme-wallet"
-    assert _keys({"api_key": None}) == "several keys"
+def test_an_alert_names_its_keys():
+    assert _keys({"api_key": "acme-wallet", "api_keys": ["acme-wallet"]}) == "key acme-wallet"
+    assert _keys({"api_key": None, "api_keys": ["k1", "k2", "k3", "k4", "k5"]}) == "keys k1, k2, k3 +2 more"
+    assert _keys({"api_key": "old-record"}) == "key old-record"  # recorded before alerts listed their keys
+    assert _keys({"api_key": None}) == "no key"

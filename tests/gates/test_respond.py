@@ -1,14 +1,14 @@
 """Kill-switch responses against a real SQLite kill-switch store: one engagement per incident, a responder's
 release survives a replayed finding, and segmentation failures engage only the kinds whose policy says so.
-Abuse alerts whose policy action cannot apply fall through (rollback -> kill switch -> alert) against a real
-SQLite MLflow registry."""
+Abuse alerts whose policy action cannot apply fall through (rollback -> kill switch -> alert, block_key -> alert)
+against a real SQLite MLflow registry."""
 import mlflow
 import pytest
 
 from tenantguard.config import Settings
 from tenantguard.evaluations.segmentation.report import Finding, build
 from tenantguard.gates.respond import (engage_abuse_switch, engage_leak_switch, engage_segmentation_switches,
-                                       respond_to_abuse)
+                                       respond_to_abuse, response_scopes)
 from tenantguard.killswitch.audit import AuditLog
 from tenantguard.killswitch.auth import Actor
 from tenantguard.killswitch.store import KillSwitchStore
@@ -177,6 +177,32 @@ def test_policy_alert_and_kill_switch_act_as_named(settings):
     assert respond_to_abuse(settings, alert(), tenants=[ACME]).note == "alert only"
     done = respond_to_abuse(settings, Alert(**{**alert().__dict__, "action": "kill_switch"}), tenants=[ACME])
     assert (done.action, done.fell_through, done.note) == ("kill_switch", False, "kill switch #1 engaged")
+
+
+def test_block_key_blocks_each_listed_key_of_the_tenant_and_never_the_feature(settings):
+    from tenantguard.errors import SwitchNotFound
+    from tenantguard.killswitch.client import KillSwitchClient
+
+    a = Alert(**{**alert().__dict__, "api_key": None, "action": "block_key", "api_keys": ("key-7", "key-9")})
+    assert response_scopes(a) == [{"feature": FEATURE, "tenant": "acme", "api_key": k} for k in ("key-7", "key-9")]
+    done = respond_to_abuse(settings, a, tenants=[ACME])
+    assert (done.action, done.note) == ("block_key", "2 key(s) blocked: 2 switch(es) engaged now (#1, #2), "
+                                                     "0 already handled for this finding")
+    store = KillSwitchStore(settings.killswitch_url)
+    with pytest.raises(SwitchNotFound):
+        store.get(SCOPE)
+    with KillSwitchClient(settings.killswitch_url, background=False) as c:
+        assert c.check(FEATURE, "acme", "eu-west", "key-9").killed
+        assert not c.check(FEATURE, "acme", "eu-west", "key-8").killed  # the tenant's other users keep the feature
+    again = respond_to_abuse(settings, a, tenants=[ACME])  # a replayed finding
+    assert again.note.endswith("0 switch(es) engaged now, 2 already handled for this finding")
+
+
+def test_block_key_on_an_alert_naming_no_key_records_it_and_never_widens(settings):
+    a = Alert(**{**alert().__dict__, "api_key": None, "api_keys": (), "action": "block_key"})
+    done = respond_to_abuse(settings, a, tenants=[ACME])
+    assert (done.action, done.note) == ("alert", "alert only instead (no key to block: the alert names none)")
+    assert not engages(settings) and response_scopes(a) == []
 
 
 def report(kind: str, verdict: str):

@@ -176,10 +176,24 @@ def test_snapshot_indexes_only_the_patterns_in_use():
                       incident_id=None, actor="a", updated_at=utcnow())
 
     snap = Snapshot.build(3, [sw(1, tenant="ta"), sw(2, tenant="tb"), sw(3, feature="fa", tenant="ta")])
-    assert snap.patterns == ((True, True, False), (False, True, False))
-    assert snap.index[(None, "tb", None)].switch_id == 2
+    assert snap.patterns == ((True, True, False, False), (False, True, False, False))
+    assert snap.index[(None, "tb", None, None)].switch_id == 2
 
 
 def test_poll_interval_must_be_positive(sqlite_url):
     with pytest.raises(ValueError, match="poll_interval"):
         KillSwitchClient(sqlite_url, poll_interval=0)
+
+
+def test_a_key_switch_kills_that_key_only_and_beats_a_broader_switch(sqlite_url):
+    st = KillSwitchStore(sqlite_url)
+    key = st.engage(Scope(feature="chat", tenant="acme", api_key="ak-7f3e"), actor=RESPONDER, reason="extraction").switch
+    with _client(sqlite_url) as c:
+        assert c.check("chat", "acme", "eu", "ak-7f3e").switch_id == key.id
+        assert not c.check("chat", "acme", "eu", "ak-other").killed
+        assert not c.check("chat", "acme", "eu").killed  # a request without a key is not that key's
+        assert not c.check("chat", "globex", "eu", "ak-7f3e").killed  # the same string in another tenant
+    tenant = st.engage(Scope(feature="chat", tenant="acme"), actor=RESPONDER, reason="leak").switch
+    with _client(sqlite_url) as c:
+        assert c.check("chat", "acme", "eu", "ak-7f3e").switch_id == key.id  # the most specific switch is named
+        assert c.check("chat", "acme", "eu", "ak-other").switch_id == tenant.id

@@ -146,3 +146,28 @@ def test_an_unreachable_database_is_one_line_without_its_password():
     with pytest.raises(StoreUnavailable) as info:
         db.ensure_schema(engine)
     assert "\n" not in str(info.value) and "hunter2" not in str(info.value) and "is unreachable" in str(info.value)
+
+
+def test_a_store_made_before_key_scopes_gains_the_api_key_field_and_keeps_its_switches(db_url):
+    from tenantguard.killswitch.auth import Actor
+    from tenantguard.killswitch.scope import Scope
+    from tenantguard.killswitch.store import KillSwitchStore
+
+    old = sa.MetaData()
+    cols = [c.copy() for c in schema.switches.columns if c.name != "api_key"]
+    sa.Table("ks_switches", old, *cols, sa.UniqueConstraint("feature", "tenant", "region", name="ks_switches_scope"),
+             sa.Index("ks_switches_state", "state"))
+    engine = db.make_engine(db_url)
+    with engine.begin() as conn:
+        old.create_all(conn)
+        conn.execute(old.tables["ks_switches"].insert().values(
+            feature="chat", tenant="acme", region="*", state="engaged", mode="enforce", fallback="disable",
+            reason="before the upgrade", actor="someone", updated_at="2026-01-01T00:00:00+00:00"))
+    st = KillSwitchStore(db_url)
+    kept = st.get(Scope(feature="chat", tenant="acme"))
+    assert kept.engaged and kept.reason == "before the upgrade" and kept.scope.api_key is None
+    a = st.engage(Scope(feature="chat", tenant="acme", api_key="k1"), actor=Actor.system("t"), reason="r").switch
+    b = st.engage(Scope(feature="chat", tenant="acme", api_key="k2"), actor=Actor.system("t"), reason="r").switch
+    assert len({kept.id, a.id, b.id}) == 3 and len(st.list()) == 3
+    KillSwitchStore(db_url)  # a second open finds the column and changes nothing
+    assert len(st.list()) == 3

@@ -8,6 +8,7 @@ from dagster import Definitions, SensorResult, SkipReason, build_sensor_context
 from tenantguard.assets.abuse import abuse_alerts
 from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.config import Settings
+from tenantguard.errors import SwitchNotFound
 from tenantguard.demo.traffic import generate_traffic
 from tenantguard.killswitch.audit import AuditLog
 from tenantguard.killswitch.store import KillSwitchStore
@@ -71,7 +72,7 @@ def traffic(n, seed, kinds):
     return generate_traffic(n, tenants=PROMPTS, seed=seed, campaigns=kinds)
 
 
-def test_extraction_campaign_engages_the_kill_switch_and_audits_it(world):
+def test_extraction_campaign_blocks_its_key_not_the_tenant_and_audits_it(world):
     settings, instance, log = world
     t = traffic(1200, 31, ("model_extraction", "injection_campaign", "jailbreak_sweep"))
     log.append(t.rows)
@@ -81,15 +82,19 @@ def test_extraction_campaign_engages_the_kill_switch_and_audits_it(world):
     kinds = {r["kind"] for r in AlertStore(settings.inference_log_url).list()}
     assert kinds == {"model_extraction", "injection_campaign", "jailbreak_sweep"}
 
-    (victim,) = [c["tenant_id"] for c in t.campaigns.values() if c["kind"] == "model_extraction"]
-    switch = KillSwitchStore.from_settings(settings).get({"feature": FEATURE, "tenant": victim})
+    ((victim, keys),) = [(c["tenant_id"], c["keys"]) for c in t.campaigns.values() if c["kind"] == "model_extraction"]
+    store = KillSwitchStore.from_settings(settings)
+    switch = store.get({"feature": FEATURE, "tenant": victim, "api_key": keys[0]})
     assert switch.engaged and switch.fallback.mode == "disable" and switch.incident_id.startswith("abuse:")
+    with pytest.raises(SwitchNotFound):  # the tenant's other users keep the feature
+        store.get({"feature": FEATURE, "tenant": victim})
     entry = next(e for e in engages(settings) if e.scope["tenant"] == victim)
-    assert entry.scope == {"feature": FEATURE, "tenant": victim, "region": None}
+    assert entry.scope == {"feature": FEATURE, "tenant": victim, "region": None, "api_key": keys[0]}
     assert "model_extraction" in entry.reason and AuditLog.from_settings(settings).verify().ok
 
-    # the sweep was mostly complied with: the policy says roll back, but no model is registered for the
-    # tenant, so the alert falls through to the kill switch and no rollback run is requested that must fail
+    # the sweep was mostly complied with (the model itself misbehaves): the policy says roll back, but no model
+    # is registered for the tenant, so the alert falls through to the tenant's feature switch and no rollback
+    # run is requested that must fail
     assert {r.job_name for r in result.run_requests} == {"abuse_alerts_job"}
     (jb_tenant,) = [c["tenant_id"] for c in t.campaigns.values() if c["kind"] == "jailbreak_sweep"]
     jb = KillSwitchStore.from_settings(settings).get({"feature": FEATURE, "tenant": jb_tenant})
@@ -176,11 +181,12 @@ def test_released_switch_is_not_reengaged_for_the_same_finding(world):
     t = traffic(600, 35, ("model_extraction",))
     log.append(t.rows)
     tick(instance)
-    (victim,) = [c["tenant_id"] for c in t.campaigns.values()]
+    ((victim, keys),) = [(c["tenant_id"], c["keys"]) for c in t.campaigns.values()]
+    scope = {"feature": FEATURE, "tenant": victim, "api_key": keys[0]}
     store = KillSwitchStore.from_settings(settings)
-    store.release({"feature": FEATURE, "tenant": victim}, actor=Actor.system("responder-test"), reason="false positive")
+    store.release(scope, actor=Actor.system("responder-test"), reason="false positive")
     tick(instance)  # replay of the same rows
-    assert not store.get({"feature": FEATURE, "tenant": victim}).engaged
+    assert not store.get(scope).engaged
     assert len(engages(settings)) == 1
 
 

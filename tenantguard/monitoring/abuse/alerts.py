@@ -16,6 +16,14 @@ import sqlalchemy as sa
 
 from tenantguard.monitoring.inference_log import make_engine
 
+MAX_LISTED = 500  # keys or sessions listed in one alert
+
+
+def listed(values) -> tuple[str, ...]:
+    """The distinct non-empty identifiers among `values`, sorted, at most MAX_LISTED."""
+    return tuple(sorted({str(v) for v in values if v}))[:MAX_LISTED]
+
+
 @dataclass(frozen=True)
 class Alert:
     kind: str  # the emitting detector's `kind` (monitoring.abuse.detectors)
@@ -32,6 +40,14 @@ class Alert:
     stats: dict = field(default_factory=dict)
     action: str = "alert"
     feature: str | None = None
+    # Every key and session of this tenant in the finding (the tenant's own identifiers; capped at MAX_LISTED,
+    # stats say how many there were). A response scoped to keys blocks exactly these.
+    api_keys: tuple[str, ...] = ()
+    session_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.api_keys and self.api_key:
+            object.__setattr__(self, "api_keys", (self.api_key,))
 
     @property
     def alert_id(self) -> str:
@@ -42,6 +58,8 @@ class Alert:
         d = asdict(self)
         d["member_ids"] = list(self.member_ids)
         d["evidence"] = list(self.evidence)
+        d["api_keys"] = list(self.api_keys)
+        d["session_ids"] = list(self.session_ids)
         d["alert_id"] = self.alert_id
         return d
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import normalize
-from tenantguard.monitoring.abuse.alerts import Alert
+from tenantguard.monitoring.abuse.alerts import Alert, listed
 from tenantguard.monitoring.abuse.detector import DetectorBase, ScanContext
 from tenantguard.monitoring.abuse.request import Request
 
@@ -139,16 +139,19 @@ def _per_tenant(members: list[Request], score: float, threshold: float, signatur
     alerts = []
     for tenant, own in by_tenant.items():
         keys = Counter(m.api_key for m in own)
-        others = {t: len(v) for t, v in by_tenant.items() if t != tenant}  # counts only, never their text
-        summary = (f"{len(own)} near-duplicate injection payloads from {len(keys)} key(s) and "
-                   f"{len({m.session_id for m in own})} session(s) in this tenant; campaign spans "
-                   f"{len(by_tenant)} tenant(s), {len(members)} requests")
+        sessions = {m.session_id for m in own}
+        others = {t: len(v) for t, v in by_tenant.items() if t != tenant}  # counts only, never their keys or text
+        named = listed(keys)
+        summary = (f"{len(own)} near-duplicate injection payloads from {len(keys)} key(s) "
+                   f"({', '.join(named[:5])}{', ...' if len(named) > 5 else ''}) and {len(sessions)} session(s) in "
+                   f"this tenant; campaign spans {len(by_tenant)} tenant(s), {len(members)} requests")
         alerts.append(Alert(
             kind=CampaignDetector.kind, tenant_id=tenant, api_key=keys.most_common(1)[0][0] if len(keys) == 1 else None,
             first_id=own[0].id, last_id=own[-1].id, score=score, threshold=threshold, summary=summary, group=group,
             member_ids=tuple(m.id for m in own[:200]), evidence=tuple(mask(m.payload) for m in own[:3]),
-            stats={"members": len(own), "keys": len(keys), "campaign_members": len(members),
-                   "other_tenants": others, "signature": signature}, feature=own[0].feature))
+            stats={"members": len(own), "keys": len(keys), "sessions": len(sessions), "campaign_members": len(members),
+                   "other_tenants": others, "signature": signature}, feature=own[0].feature,
+            api_keys=named, session_ids=listed(sessions)))
     return alerts
 
 

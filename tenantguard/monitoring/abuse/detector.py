@@ -18,9 +18,10 @@ from typing import ClassVar, Protocol
 from tenantguard.monitoring.abuse.alerts import Alert
 from tenantguard.monitoring.abuse.request import Request
 
-# What a policy may ask the sensor to do about an alert: record it, engage the (feature, tenant) kill
-# switch, or request a rollback of the tenant's champion.
-ACTIONS = ("alert", "kill_switch", "rollback")
+# What a policy may ask the sensor to do about an alert: record it, block the alert's own API keys (a kill
+# switch per (feature, tenant, api_key): the proportional first response to one key's abuse), engage the
+# (feature, tenant) kill switch, or request a rollback of the tenant's champion (the model itself misbehaves).
+ACTIONS = ("alert", "block_key", "kill_switch", "rollback")
 
 
 @dataclass(frozen=True)

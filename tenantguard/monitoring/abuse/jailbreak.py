@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import normalize
-from tenantguard.monitoring.abuse.alerts import Alert
+from tenantguard.monitoring.abuse.alerts import Alert, listed
 from tenantguard.monitoring.abuse.detector import DetectorBase
 from tenantguard.monitoring.abuse.request import Request
 
@@ -160,4 +160,5 @@ class JailbreakDetector(DetectorBase):
                      stats={"attempts": len(window), "families": sorted(fams), "refusal_rate": refusal,
                             "baseline_refusal_rate": c.baseline_refusal_rate, "succeeded": succeeded,
                             "keys": len({r.api_key for r in reqs}),
-                            "api_keys": sorted({r.api_key for r in reqs if r.api_key})[:20]}, feature=r0.feature)
+                            "api_keys": sorted({r.api_key for r in reqs if r.api_key})[:20]}, feature=r0.feature,
+                     api_keys=listed(r.api_key for r in reqs), session_ids=listed(r.session_id for r in reqs))

@@ -35,7 +35,7 @@ from sklearn.utils import murmurhash3_32
 
 from tenantguard.evaluations.masking import mask
 from tenantguard.evaluations.textnorm import words
-from tenantguard.monitoring.abuse.alerts import Alert
+from tenantguard.monitoring.abuse.alerts import MAX_LISTED, Alert, listed
 from tenantguard.monitoring.abuse.detector import DetectorBase
 from tenantguard.monitoring.abuse.request import Request
 
@@ -55,6 +55,13 @@ class ExtractionConfig:
     keep: int = 64
     max_actors: int = 2_000
     threshold: float = 2.0
+    bias_grid: int = 30  # distinct logit_bias maps that make a sweep (an honest client pins one or two)
+
+
+# A logit_bias sweep alone is decisive (logit recovery: Carlini et al. 2024, "Stealing Part of a Production
+# Language Model"), and so is a perturbation sweep that edits its seeds anywhere (the synthetic queries PRADA
+# targets); a template alone is what honest batch jobs look like, so it only ever adds half a point.
+WEIGHTS = {"prada": 1.0, "params": 1.0, "bias_grid": 2.0, "perturbation": 2.0, "coverage": 0.5, "templated": 0.5}
 
 
 @dataclass
@@ -70,13 +77,19 @@ class _Actor:
     vocab: set = field(default_factory=set)
     params: deque = field(default_factory=lambda: deque(maxlen=300))
     ids: deque = field(default_factory=lambda: deque(maxlen=300))
+    biases: deque = field(default_factory=lambda: deque(maxlen=300))  # the logit_bias map of each query, as a string
+    edits: deque = field(default_factory=lambda: deque(maxlen=200))  # per query: (length, positions edited) or None
+    by_length: dict = field(default_factory=dict)  # length -> the latest LOOK_BACK (query number, words) of it
+    edited: int = 0  # queries whose edit is computed (lazily, when the actor is evaluated)
+    keys: set = field(default_factory=set)  # bounded to MAX_LISTED
+    sessions: set = field(default_factory=set)
     n: int = 0
     last_eval: int = 0
 
 
 class ExtractionDetector(DetectorBase):
     kind = "model_extraction"
-    default_actions: ClassVar[Mapping[str, str]] = {"model_extraction": "kill_switch"}
+    default_actions: ClassVar[Mapping[str, str]] = {"model_extraction": "block_key"}
 
     def __init__(self, config: ExtractionConfig = ExtractionConfig()) -> None:
         self.config = config
@@ -171,38 +184,99 @@ class ExtractionDetector(DetectorBase):
             a.skeletons.append(skel)
             a.texts.append((r.payload or r.prompt)[-500:])
             a.params.append(r.extraction_params)
+            a.biases.append(r.logit_bias)
             a.ids.append(r.id)
+            if len(a.keys) < MAX_LISTED and r.api_key:
+                a.keys.add(r.api_key)
+            if len(a.sessions) < MAX_LISTED and r.session_id:
+                a.sessions.add(r.session_id)
 
     def _evaluate(self, name: str, a: _Actor) -> Alert | None:
         c = self.config
         params_share = sum(a.params) / len(a.params)
+        biased = [b for b in a.biases if b]
+        bias_grid = len(biased) >= 0.3 * len(a.biases) and len(set(biased)) >= c.bias_grid
         top_share = Counter(a.skeletons).most_common(1)[0][1] / len(a.skeletons)
-        if params_share < 0.5 and top_share < 0.6 and 1.5 < c.threshold:
-            return None  # prada (1) + coverage (0.5) alone cannot reach the threshold: skip Shapiro-Wilk
-        d = np.asarray(a.distances)
-        if d.std() < 1e-9:
-            w = 0.0  # identical distances: mechanical queries, the least normal spread there is
+        coverage = sum(a.new_words) / len(a.new_words)
+        new = min(a.n - a.edited, len(a.texts))
+        for text in list(a.texts)[len(a.texts) - new:]:
+            a.edits.append(_edit(a, text, a.edited))
+            a.edited += 1
+        a.edited = a.n
+        perturbed, spread = _perturbation(a.edits)
+        sweep = perturbed >= 0.4 and spread >= 0.5
+        if not (bias_grid or sweep) and params_share < 0.5:
+            return None  # prada (1), coverage and templated (0.5 each) cannot reach the threshold: skip Shapiro-Wilk
+        d = np.asarray([x for x in a.distances if x > 1e-6])  # identical resends (retries) say nothing
+        if len(d) < 20:
+            w = 0.0  # (nearly) only identical queries: mechanical, the least normal spread there is
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                w = float(stats.shapiro(d).statistic)
+                w = float(stats.shapiro(d).statistic) if d.std() > 1e-9 else 0.0
         distinct = len(set(a.texts)) / len(a.texts)
-        coverage = sum(a.new_words) / len(a.new_words)
-        signals = {"prada": w < c.delta, "params": params_share >= 0.5,
-                   "templated": top_share >= 0.6 and distinct >= 0.9, "coverage": coverage >= c.coverage_rate}
-        score = signals["prada"] + signals["params"] + signals["templated"] + 0.5 * signals["coverage"]
+        signals = {"prada": w < c.delta, "params": params_share >= 0.5, "bias_grid": bias_grid,
+                   "perturbation": sweep, "coverage": coverage >= c.coverage_rate,
+                   "templated": top_share >= 0.6 and distinct >= 0.9}
+        score = sum(WEIGHTS[k] for k, on in signals.items() if on)
         if score < c.threshold:
             return None
         on = [k for k, v in signals.items() if v]
-        who = f"key {a.api_key}" if a.api_key else "rotating keys sharing one template"
+        who = f"key {a.api_key}" if a.api_key else f"{len(a.keys)} rotating key(s) sharing one template"
         summary = (f"{who}: {a.n} queries, PRADA W={w:.3f} (delta {c.delta}), extraction params {params_share:.0%}, "
-                   f"top template {top_share:.0%}, {coverage:.2f} new words/query; signals {','.join(on)}")
+                   f"{len(set(biased))} distinct logit_bias maps, {perturbed:.0%} one-to-three-word edits of an earlier "
+                   f"query touching {spread:.0%} of word positions, {coverage:.2f} new words/query; signals "
+                   f"{','.join(on)}")
         return Alert(kind=self.kind, tenant_id=a.tenant_id, api_key=a.api_key, first_id=a.ids[0],
                      last_id=a.ids[-1], score=float(score), threshold=c.threshold, summary=summary, group=name,
                      member_ids=tuple(list(a.ids)[-200:]), evidence=tuple(mask(t) for t in list(a.texts)[-3:]),
                      stats={"queries": a.n, "shapiro_w": w, "params_share": params_share, "template_share": top_share,
-                            "distinct_share": distinct, "new_words_per_query": coverage, "signals": on},
-                     feature=a.feature)
+                            "distinct_share": distinct, "new_words_per_query": coverage, "signals": on,
+                            "logit_bias_maps": len(set(biased)), "perturbation_share": perturbed,
+                            "perturbation_spread": spread,
+                            "keys": len(a.keys), "sessions": len(a.sessions)},
+                     feature=a.feature, api_keys=listed(a.keys), session_ids=listed(a.sessions))
+
+
+LOOK_BACK = 64
+
+
+def _edit(a: _Actor, text: str, n: int) -> tuple[int, tuple[int, ...]] | None:
+    """(length, positions) when `text` re-sends one of the actor's previous LOOK_BACK queries of the same
+    length with at most a third of its words replaced in place (the closest such query counts), else None.
+    `n` is the query's number; each query is looked at once, so an evaluation only adds its new ones."""
+    ws = text.split() if text.count(" ") >= 3 else list(text)  # unspaced scripts: characters
+    limit, best = len(ws) // 3, None
+    recent = a.by_length.get(len(ws))
+    if recent is None:
+        recent = a.by_length[len(ws)] = deque(maxlen=LOOK_BACK)
+        if len(a.by_length) > 4 * LOOK_BACK:  # bounded: forget lengths not seen lately
+            for k in [k for k, q in a.by_length.items() if q and n - q[-1][0] > LOOK_BACK]:
+                del a.by_length[k]
+    for j, prev in recent:
+        if n - j > LOOK_BACK or prev == ws:
+            continue
+        diff = []
+        for k, (x, y) in enumerate(zip(prev, ws)):
+            if x != y:
+                diff.append(k)
+                if len(diff) > limit:
+                    break
+        if len(diff) <= limit and (best is None or len(diff) < len(best)):
+            best = diff
+    recent.append((n, ws))
+    return (len(ws), tuple(best)) if best else None
+
+
+def _perturbation(edits) -> tuple[float, float]:
+    """(share, spread): the share of queries that are in-place edits of an earlier one (`_edit`), and the
+    share of word positions those edits touched. A perturbation sweep edits anywhere in its seeds (spread
+    high); a templated job only ever changes its slots (spread low), however many queries it sends."""
+    hits = [e for e in edits if e is not None]
+    if not hits:
+        return 0.0, 0.0
+    positions = {(n, j) for n, pos in hits for j in pos}
+    return len(hits) / len(edits), len(positions) / sum({n for n, _ in hits})
 
 
 def _skeleton(ws: list[str]) -> str:

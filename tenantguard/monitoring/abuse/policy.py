@@ -1,11 +1,13 @@
 """Abuse settings: which detectors run, the policy that maps their alerts to actions, the cost model.
 
 Actions are handed on by the sensor, not performed here (monitoring/ stays free of Dagster and of the
-kill-switch store): `alert` records only; `kill_switch` asks to engage the switch for the alert's
-(feature, tenant) scope and names the api_key so a gateway can revoke just that key; `rollback`
-requests a rollback run for the tenant's champion (used for a jailbreak sweep that succeeded).
+kill-switch store): `alert` records only; `block_key` asks to engage one switch per API key the alert names,
+scoped (feature, tenant, api_key), so the abusive keys stop and the tenant's other users do not (the default
+for one key's extraction or budget abuse); `kill_switch` asks for the alert's whole (feature, tenant) scope;
+`rollback` requests a rollback run for the tenant's champion (used for a jailbreak sweep that succeeded:
+the evidence is that the model itself misbehaves).
 Each detector declares its policy keys and default actions; TENANTGUARD_ABUSE_POLICY overrides them,
-e.g. "model_extraction=kill_switch,token_budget=alert".
+e.g. "model_extraction=block_key,token_budget=alert".
 """
 from __future__ import annotations
 

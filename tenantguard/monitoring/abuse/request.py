@@ -1,6 +1,7 @@
 """A log row made safe for the detectors: every field coerced, nothing dropped, oddities counted."""
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -8,6 +9,7 @@ from datetime import datetime, timezone
 
 EXTRACTION_PARAMS = ("logprobs", "top_logprobs", "logit_bias", "echo")
 _EXTRACTION = frozenset(EXTRACTION_PARAMS)
+TOP_LOGPROBS = 5
 
 
 @dataclass(slots=True)
@@ -24,6 +26,7 @@ class Request:
     completion_tokens: int
     max_tokens: int | None
     extraction_params: bool
+    logit_bias: str = ""  # the request's logit_bias map as canonical JSON ("" when none): a grid of them is a sweep
     injection: float = 0.0
     payload: str = ""  # the highest-scoring segment of the prompt (stays inside this tenant's alerts)
     text: str = ""  # the payload as the detectors match it: `textfeatures.prepare` (normalized, capped)
@@ -52,8 +55,7 @@ def to_request(row: dict, last_ts: float, notes: Coercions) -> Request:
     params = params or {}
     max_tokens = params.get("max_tokens")
     # Most requests carry none of the extraction parameters: one set intersection instead of four lookups.
-    extraction = bool(params) and not _EXTRACTION.isdisjoint(params) and any(
-        params.get(p) not in (None, False, 0, {}, []) for p in EXTRACTION_PARAMS)
+    extraction = bool(params) and not _EXTRACTION.isdisjoint(params) and _extraction(params)
     return Request(
         id=int(row.get("id") or 0), ts=ts, tenant_id=str(row.get("tenant_id") or "unknown"),
         feature=row.get("feature"), api_key=row.get("api_key"), session_id=row.get("session_id"),
@@ -62,7 +64,27 @@ def to_request(row: dict, last_ts: float, notes: Coercions) -> Request:
         completion_tokens=_tokens(row.get("completion_tokens"), "completion_tokens", notes),
         max_tokens=max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None,
         extraction_params=extraction, has_text=row.get("prompt") is not None,
+        logit_bias=_bias(params.get("logit_bias")) if extraction else "",
     )
+
+
+def _extraction(params: dict) -> bool:
+    """Parameters that expose the output distribution: a logit_bias map, echo, or logprobs over >= TOP_LOGPROBS
+    alternatives. logprobs with one or two alternatives is how classifiers read their own confidence."""
+    if params.get("logit_bias") or params.get("echo"):
+        return True
+    top = params.get("top_logprobs")
+    top = top if isinstance(top, int) and not isinstance(top, bool) else 0
+    logprobs = params.get("logprobs")  # legacy completions API: logprobs is itself the number of alternatives
+    if isinstance(logprobs, int) and not isinstance(logprobs, bool):
+        top = max(top, logprobs)
+    return top >= TOP_LOGPROBS
+
+
+def _bias(value) -> str:
+    if not value or not isinstance(value, dict):
+        return ""
+    return json.dumps(value, sort_keys=True, default=str)[:200]
 
 
 def _ts(value) -> float | None:

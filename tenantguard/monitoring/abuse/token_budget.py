@@ -5,7 +5,9 @@ requests; no seasonality assumed. A key is evaluated over its last 200 requests 
 - projected spend: tokens of the window x price / window duration (floored at 15 minutes so a
   burst is not extrapolated from seconds) x 86,400 s, against the daily budget;
 - long-output forcing: robust z of the key's median completion length >= 6 while >= 30% of its
-  prompts ask for repetition/expansion/unbounded output.
+  prompts ask for repetition/expansion/unbounded output (English phrasing), or >= half of its requests
+  run into their own max_tokens cap (>= 90% of it, at least CAPPED_MIN tokens): the language-independent
+  trace of a prompt that forces the longest output the key may ask for.
 Score = max(projected / budget, z / 6 if forcing); alert at >= 1. The alert names the key, the
 spend rate and the projected overrun. State: 5,000 numbers per tenant; per key 200 small tuples, running
 sums and the last 3 prompts (~20 KB), at most `max_keys` keys (LRU): bounded over days of traffic.
@@ -22,7 +24,7 @@ import numpy as np
 
 from tenantguard.evaluations.masking import MASKED_RE, mask
 from tenantguard.evaluations.textnorm import normalize
-from tenantguard.monitoring.abuse.alerts import Alert
+from tenantguard.monitoring.abuse.alerts import MAX_LISTED, Alert, listed
 from tenantguard.monitoring.abuse.detector import DetectorBase, ScanContext
 from tenantguard.monitoring.abuse.request import Request
 
@@ -37,6 +39,7 @@ _FORCING_NEEDS = ("repeat", "at least", "no fewer than", "minimum of", "stop", "
                   "expand", "list ")
 _FORCING_ANY = re.compile("|".join(map(re.escape, _FORCING_NEEDS)))
 MIN_WINDOW_S = 900.0
+CAPPED_MIN = 256  # a classifier capped at max_tokens=1 is not forcing long output
 WINDOW = 200
 _MASKED = MASKED_RE
 
@@ -48,6 +51,7 @@ class BudgetConfig:
     min_requests: int = 20
     z_threshold: float = 6.0
     forcing_share: float = 0.3
+    capped_share: float = 0.5
     max_keys: int = 20_000
 
 
@@ -55,34 +59,41 @@ class _Key:
     """One key's window: (id, ts, total tokens, completion tokens, masked prompt if it forces long output),
     the running sums the fast path needs, and the last few prompts for evidence. No Request is kept."""
 
-    __slots__ = ("window", "total", "forcing", "recent", "api_key", "feature")
+    __slots__ = ("window", "total", "forcing", "capped", "recent", "api_key", "feature", "sessions")
 
     def __init__(self) -> None:
         self.window: deque = deque(maxlen=WINDOW)
         self.total = 0
         self.forcing = 0
+        self.capped = 0
         self.recent: deque = deque(maxlen=3)
         self.api_key: str | None = None
         self.feature: str | None = None
+        self.sessions: set = set()  # bounded to MAX_LISTED
 
     def add(self, r: Request, forcing: bool) -> None:
         if len(self.window) == WINDOW:
             old = self.window[0]
             self.total -= old[2]
             self.forcing -= old[4] is not None
+            self.capped -= old[5]
+        capped = bool(r.max_tokens) and r.completion_tokens >= max(CAPPED_MIN, 0.9 * r.max_tokens)
         entry = (r.id, r.ts, r.prompt_tokens + r.completion_tokens, r.completion_tokens,
-                 mask(r.payload or r.prompt) if forcing else None)
+                 mask(r.payload or r.prompt) if forcing else None, capped)
         self.window.append(entry)
         self.total += entry[2]
         self.forcing += forcing
+        self.capped += capped
         text = r.payload or r.prompt
         self.recent.append(mask(text) if len(text) > 2_000 else text)  # bounded: a huge prompt is masked now
         self.api_key, self.feature = r.api_key, r.feature
+        if r.session_id and len(self.sessions) < MAX_LISTED:
+            self.sessions.add(r.session_id)
 
 
 class BudgetDetector(DetectorBase):
     kind = "token_budget"
-    default_actions: ClassVar[Mapping[str, str]] = {"token_budget": "kill_switch"}
+    default_actions: ClassVar[Mapping[str, str]] = {"token_budget": "block_key"}
     needs_text = False  # spend is token counts; only the long-output-forcing signal reads the prompt
 
     @classmethod
@@ -118,7 +129,8 @@ class BudgetDetector(DetectorBase):
             state = self.keys.get(k)
             if state is None or len(state.window) < c.min_requests:
                 continue
-            if state.total < cap and state.forcing < c.forcing_share * len(state.window):
+            if (state.total < cap and state.forcing < c.forcing_share * len(state.window)
+                    and state.capped < c.capped_share * len(state.window)):
                 continue
             if k[0] not in baselines:
                 base = np.asarray(self.tenants[k[0]], dtype=float)
@@ -133,20 +145,21 @@ class BudgetDetector(DetectorBase):
 
     def _evaluate(self, k: tuple, state: _Key, med: float, mad: float) -> Alert | None:
         c = self.config
-        ids, ts, total, completion, masks = zip(*state.window)
+        ids, ts, total, completion, masks, _ = zip(*state.window)
         z = (float(np.median(completion)) - med) / (mad + 1.0)
         share = state.forcing / len(ids)
+        capped = state.capped / len(ids)
         duration = max(MIN_WINDOW_S, max(ts) - min(ts))  # min/max: out-of-order timestamps cannot go negative
         rate = sum(total) / 1000 * c.usd_per_1k_tokens / duration * 3600
         projected = rate * 24
-        forcing_score = z / c.z_threshold if share >= c.forcing_share else 0.0
+        forcing_score = z / c.z_threshold if share >= c.forcing_share or capped >= c.capped_share else 0.0
         score = max(projected / c.daily_budget_usd, forcing_score)
         if score < 1.0:
             return None
         summary = (f"key {state.api_key or '-'} spends ${rate:.2f}/h, projected ${projected:.2f}/day against a "
                    f"${c.daily_budget_usd:.2f} budget (overrun ${max(0.0, projected - c.daily_budget_usd):.2f}); "
                    f"median completion {np.median(completion):.0f} tokens vs tenant median {med:.0f} (z={z:.1f}), "
-                   f"{share:.0%} long-output prompts")
+                   f"{share:.0%} long-output prompts, {capped:.0%} of requests run into their max_tokens cap")
         evidence = [m for m in masks if m is not None][:3] or [_masked(t) for t in state.recent]
         return Alert(kind=self.kind, tenant_id=k[0], api_key=state.api_key, first_id=min(ids), last_id=max(ids),
                      score=float(score), threshold=1.0, summary=summary, group=f"budget:{k[1]}",
@@ -154,7 +167,8 @@ class BudgetDetector(DetectorBase):
                      stats={"usd_per_hour": rate, "projected_usd_per_day": projected,
                             "budget_usd_per_day": c.daily_budget_usd,
                             "projected_overrun_usd": max(0.0, projected - c.daily_budget_usd), "robust_z": z,
-                            "forcing_share": share, "requests": len(ids)}, feature=state.feature)
+                            "forcing_share": share, "capped_share": capped, "requests": len(ids)}, feature=state.feature,
+                     session_ids=listed(state.sessions))
 
 
 def _masked(text: str) -> str:

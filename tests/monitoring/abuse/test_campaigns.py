@@ -40,6 +40,8 @@ def test_near_duplicates_from_several_keys_are_one_campaign(payloads):
     assert a.member_ids == (1, 2, 3, 4, 5, 6)
     assert (a.first_id, a.last_id, a.score, a.threshold) == (1, 6, pytest.approx(0.9), 0.5)
     assert a.stats["members"] == a.stats["campaign_members"] == 6 and a.stats["keys"] == 2
+    assert a.api_keys == ("k0", "k1") and "(k0, k1)" in a.summary  # every key, so a response can name them
+    assert a.session_ids == tuple(sorted(f"s{i}" for i in range(1, 7)))
     assert a.group == f"campaign:{a.stats['signature']}" and a.stats["other_tenants"] == {}
     assert len(a.evidence) == 3 and all("[masked " in e and "exfil" not in e for e in a.evidence)
 

@@ -40,8 +40,8 @@ def one_line(exc: ConfigError) -> str:
 def test_builtins_register_in_order_with_their_kinds_and_default_policy():
     assert registered() == BUILTIN
     assert kinds(BUILTIN) == ("injection_campaign", "model_extraction", "token_budget", "jailbreak_sweep")
-    assert default_policy(BUILTIN) == {"injection_campaign": "alert", "model_extraction": "kill_switch",
-                                       "token_budget": "kill_switch", "jailbreak_sweep": "alert",
+    assert default_policy(BUILTIN) == {"injection_campaign": "alert", "model_extraction": "block_key",
+                                       "token_budget": "block_key", "jailbreak_sweep": "alert",
                                        "jailbreak_sweep_succeeded": "rollback"}
 
 

@@ -123,4 +123,30 @@ def test_extraction_alert_survives_key_rotation_through_the_template_actor():
             row["api_key"] = f"rotated-{i % 7}"  # no key reaches 100 queries alone
     scanner = Scanner(system_prompts=DEFAULT_TENANTS)
     alerts = [a for a in scanner.process(traffic.rows) if a.kind == "model_extraction"]
-    assert alerts and alerts[0].api_key is None and "rotating keys" in alerts[0].summary
+    assert alerts and alerts[0].api_key is None and "7 rotating key(s)" in alerts[0].summary
+    assert alerts[0].api_keys == tuple(sorted(f"rotated-{i}" for i in range(7)))  # every key, for a key-scoped block
+
+
+def test_a_logit_bias_sweep_over_a_few_fixed_prompts_is_extraction(make_request):
+    det = ExtractionDetector()
+    det.update([make_request(i, f"what is the status of order {i % 4}?", extraction_params=True,
+                             logit_bias=f'{{"{1000 + i}": 100}}') for i in range(1, 151)])
+    (a,) = det.alerts()
+    assert "bias_grid" in a.stats["signals"] and a.stats["logit_bias_maps"] == 150 and a.api_keys == ("key-0",)
+
+
+def test_a_one_slot_templated_job_is_not_a_perturbation_sweep_but_edits_anywhere_are(make_request):
+    rng = np.random.default_rng(3)
+    words = "please check the delivery status of parcel number for customer in lyon today thanks".split()
+    job = [make_request(i, f"Translate the product name {w} into German, keep the brand", api_key="job")
+           for i, w in enumerate((f"item{int(x)}" for x in rng.integers(0, 10**6, 300)), 1)]
+    sweep = []
+    for i in range(301, 601):
+        ws = list(words)
+        for _ in range(int(rng.integers(1, 4))):
+            ws[int(rng.integers(len(ws)))] = f"w{int(rng.integers(10**6))}"
+        sweep.append(make_request(i, " ".join(ws), api_key="sweeper"))
+    det = ExtractionDetector()
+    det.update(job + sweep)
+    alerts = det.alerts()
+    assert [a.api_key for a in alerts] == ["sweeper"] and "perturbation" in alerts[0].stats["signals"]

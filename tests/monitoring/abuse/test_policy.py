@@ -32,7 +32,7 @@ def test_only_the_settings_object_is_read_not_the_process_environment(monkeypatc
     monkeypatch.setenv("TENANTGUARD_ABUSE_POLICY", "token_budget=alert")
     monkeypatch.setenv("TENANTGUARD_ABUSE_DAILY_BUDGET_USD", "1")
     s = AbuseSettings.from_settings(settings())
-    assert s.policy["token_budget"] == "kill_switch" and s.daily_budget_usd == 50.0
+    assert s.policy["token_budget"] == "block_key" and s.daily_budget_usd == 50.0
 
 
 @pytest.mark.parametrize("item", ["token_budget=page", "tokens=alert", "token_budget", "=alert"])
@@ -42,7 +42,7 @@ def test_a_bad_policy_item_is_one_line_naming_the_setting_kinds_and_actions(item
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(f"TENANTGUARD_ABUSE_POLICY item {item!r}: expected <kind>=<action>")
-    assert "'jailbreak_sweep_succeeded'" in message and "['alert', 'kill_switch', 'rollback']" in message
+    assert "'jailbreak_sweep_succeeded'" in message and "['alert', 'block_key', 'kill_switch', 'rollback']" in message
 
 
 def test_parse_policy_accepts_exactly_the_given_keys():

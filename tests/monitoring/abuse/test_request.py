@@ -56,8 +56,11 @@ def test_an_unusable_timestamp_takes_the_last_good_one_and_is_counted(ts):
 
 
 @pytest.mark.parametrize(("params", "extraction"), [
-    ({"logprobs": True}, True),
+    ({"logprobs": True, "top_logprobs": 20}, True),
     ({"top_logprobs": 5}, True),
+    ({"logprobs": 5}, True),  # the legacy completions API: logprobs is the number of alternatives
+    ({"logprobs": True}, False),  # a classifier reading its own confidence exposes no distribution
+    ({"logprobs": True, "top_logprobs": 2}, False),
     ({"logit_bias": {"50256": -100}}, True),
     ({"echo": True, "max_tokens": 1}, True),
     ({"logprobs": False, "top_logprobs": 0, "logit_bias": {}, "echo": None}, False),  # present but switched off

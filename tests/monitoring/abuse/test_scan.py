@@ -46,7 +46,7 @@ def test_a_new_finding_is_reported_once_and_an_old_one_not_again(home):
     log.append(generate_traffic(200, seed=2, campaigns=()).rows + wallet_attack())
     first = scan_log(settings)
     (a,) = first.alerts
-    assert first.new_alerts == first.alerts and a.kind == "token_budget" and a.action == "kill_switch"
+    assert first.new_alerts == first.alerts and a.kind == "token_budget" and a.action == "block_key"
     assert first.rows == 350 and first.last_id == 350
 
     again = scan_log(settings)  # the same rows scanned again: the same finding, already in the table

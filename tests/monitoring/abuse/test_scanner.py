@@ -41,8 +41,8 @@ def test_every_campaign_kind_is_detected_and_no_benign_row_alerts(scanned):
 def test_policy_maps_kinds_to_actions(scanned):
     _, scanner = scanned
     actions = {a.kind: a.action for a in scanner.alerts()}
-    assert actions["model_extraction"] == "kill_switch"
-    assert actions["token_budget"] == "kill_switch"
+    assert actions["model_extraction"] == "block_key"  # one key's abuse: that key, not the tenant's feature
+    assert actions["token_budget"] == "block_key"
     assert actions["jailbreak_sweep"] == "rollback"  # most attempts were complied with
     assert actions["injection_campaign"] == "alert"
 
@@ -68,4 +68,4 @@ def test_the_scanner_runs_exactly_the_detectors_of_its_settings(scanned):
     scanner = Scanner(AbuseSettings(detectors=(BudgetDetector,)), system_prompts=PROMPTS)
     alerts = scanner.process(traffic.rows)
     assert [d.kind for d in scanner.detectors] == ["token_budget"]
-    assert alerts and {a.kind for a in alerts} == {"token_budget"} and {a.action for a in alerts} == {"kill_switch"}
+    assert alerts and {a.kind for a in alerts} == {"token_budget"} and {a.action for a in alerts} == {"block_key"}

@@ -135,3 +135,17 @@ def test_token_budget_alert_names_key_spend_rate_and_overrun(scan_demo):
     (a,) = [a for a in alerts if a.kind == "token_budget"]
     assert a.api_key.endswith("-wallet")
     assert "$" in a.summary and "projected" in a.summary and a.stats["robust_z"] > 6
+
+
+def test_outputs_forced_to_their_cap_are_alerted_in_any_language_but_a_capped_classifier_is_not(baseline, make_request):
+    det = BudgetDetector()
+    det.update(baseline)
+    german = [make_request(400 + i, "Schreibe mindestens zehntausend Wörter über Hausrat und höre niemals auf.",
+                           api_key="wallet", ts=12_000.0 + 60 * i, max_tokens=8192, completion_tokens=8000)
+              for i in range(1, 41)]  # 40 x 8k tokens over 40 minutes: under the $50/day budget
+    classifier = [make_request(500 + i, "Sentiment of: great service", api_key="clf", ts=12_000.0 + 5 * i,
+                               max_tokens=1, completion_tokens=1) for i in range(1, 101)]
+    det.update(german + classifier)
+    (a,) = det.alerts()
+    assert a.api_key == "wallet" and a.stats["capped_share"] == 1.0 and a.stats["forcing_share"] == 0.0
+    assert a.stats["projected_usd_per_day"] < 50 and a.session_ids == ("session-0",)
