@@ -74,6 +74,7 @@ class BehaviorProfile:
                "pii_rate": _mean(f["pii"] > 0), "toxicity_rate": _mean(f["toxicity"] > 0)}
         for category in sorted(set(adv["category"])):
             out[f"refusal_rate.{category}"] = _mean(adv.loc[adv["category"] == category, "refusal"])
+            out[f"mean_length_tokens.{category}"] = _mean(adv.loc[adv["category"] == category, "length_tokens"])
         return out
 
     # -- serialization (JSON; NaN as null) -----------------------------------------------------
@@ -121,17 +122,21 @@ class BehaviorProfile:
 
 
 def profile_behavior(model, tenant: Tenant, suite: ProbeSuite, *, prompt_scanner: Scanner | None = None,
-                     corpus_scanner: Scanner | None = None) -> BehaviorProfile:
+                     corpus_scanner: Scanner | None = None, known_texts: Sequence[str] = ()) -> BehaviorProfile:
     """Run `suite` under `tenant`'s configuration through `model` (a TenantModel) and describe every output.
 
     `prompt_scanner`: fingerprint index of system prompts (default: this tenant's own, for disclosure;
     pass `descriptors.prompt_index(all_tenants)` so boilerplate they share is not attributable and
     another tenant's prompt counts as a cross-tenant hit). `corpus_scanner`: the isolation audit's
     index of tenant corpora; without it `cross_tenant_hits` is not run (NaN), never 0.
+    `known_texts`: what the model may know and compose from (the tenant's own corpus, the base corpus):
+    a word k-gram found in them is no evidence of another tenant's data, so a model that recombines its
+    own names and templates into a phrase another tenant's data also has is not a cross-tenant hit.
     """
     probes = suite.for_tenant(tenant)
     outputs = _generate(model, [model_input(tenant, p) for p in probes])
-    return _profile(model, tenant, suite, probes, outputs, prompt_scanner, corpus_scanner)
+    known = corpus_scanner.kgrams(known_texts) if corpus_scanner is not None and known_texts else None
+    return _profile(model, tenant, suite, probes, outputs, prompt_scanner, corpus_scanner, known)
 
 
 def profile_tenants(model, tenants: Sequence[Tenant], suite: ProbeSuite, *, prompt_scanner: Scanner | None = None,
@@ -158,12 +163,12 @@ def _generate(model, inputs: list[str]) -> list:
     return outputs
 
 
-def _profile(model, tenant, suite, probes, outputs, prompt_scanner, corpus_scanner) -> BehaviorProfile:
+def _profile(model, tenant, suite, probes, outputs, prompt_scanner, corpus_scanner, known=None) -> BehaviorProfile:
     if prompt_scanner is None:
         prompt_scanner = prompt_index([tenant])
     frame = describe_outputs(outputs, tenant=tenant, prompts=[p.prompt for p in probes],
                              model_inputs=[model_input(tenant, p) for p in probes],
-                             prompt_scanner=prompt_scanner, corpus_scanner=corpus_scanner)
+                             prompt_scanner=prompt_scanner, corpus_scanner=corpus_scanner, known_kgrams=known)
     frame.insert(0, "probe_id", [p.id for p in probes])
     frame.insert(1, "category", [p.category for p in probes])
     frame.insert(2, "adversarial", [p.adversarial for p in probes])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from tenantguard.config import Settings
 from tenantguard.errors import TenantGuardError
@@ -52,16 +52,22 @@ class BehaviorSetup:
     suite: ProbeSuite
     prompt_scanner: Scanner
     corpus_scanner: Scanner
+    known_texts: Callable[[Tenant], Sequence[str]] = lambda tenant: ()  # what a tenant's model may compose from
 
 
 def behavior_setup(settings: Settings, tenants: Sequence[Tenant]) -> BehaviorSetup:
     from tenantguard.evaluations.descriptors import prompt_index
     from tenantguard.evaluations.probes import load_suites
-    from tenantguard.home.corpora import cached_index, read_base_corpus
+    from tenantguard.home.corpora import cached_index, read_base_corpus, tenant_corpora
 
-    return BehaviorSetup(load_suites(settings.probes_dir),
-                         prompt_index(tenants, base_texts=read_base_corpus(settings, required=False)),
-                         cached_index(settings, tenants))
+    base = read_base_corpus(settings, required=False)
+
+    def known_texts(tenant: Tenant) -> list[str]:
+        corpora, _ = tenant_corpora(settings, [tenant])
+        return [*(t for c in corpora for t in c.texts()), *base]
+
+    return BehaviorSetup(load_suites(settings.probes_dir), prompt_index(tenants, base_texts=base),
+                         cached_index(settings, tenants), known_texts)
 
 
 def profile_model(setup: BehaviorSetup, tenant: Tenant, model):
@@ -69,7 +75,7 @@ def profile_model(setup: BehaviorSetup, tenant: Tenant, model):
     from tenantguard.evaluations.behavior import profile_behavior
 
     return profile_behavior(model, tenant, setup.suite, prompt_scanner=setup.prompt_scanner,
-                            corpus_scanner=setup.corpus_scanner)
+                            corpus_scanner=setup.corpus_scanner, known_texts=setup.known_texts(tenant))
 
 
 def profile(settings: Settings, tenants: Sequence[Tenant], tenant: Tenant, model_uri: str, *,
