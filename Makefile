@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@echo "installing into $(VENV) (pinned by constraints.txt; log: $(VENV)/install.log) ..."
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install -q --upgrade pip > $(VENV)/install.log 2>&1 || (tail -20 $(VENV)/install.log; exit 1)
-	@$(BIN)/pip install -q -c constraints.txt -e '.[dev,postgres,celery,ui-test]' >> $(VENV)/install.log 2>&1 \
+	@$(BIN)/pip install -q -c constraints.txt -e '.[dev,postgres,celery,ui-test,dg]' >> $(VENV)/install.log 2>&1 \
 		|| (tail -20 $(VENV)/install.log; exit 1)
 	@touch $(STAMP)
 
@@ -51,7 +51,7 @@ bench: $(STAMP)
 # Re-resolve the constraints file CI installs with.
 lock:
 	rm -rf /tmp/tg-lock && $(PYTHON) -m venv /tmp/tg-lock && /tmp/tg-lock/bin/pip install -q --upgrade pip
-	/tmp/tg-lock/bin/pip install -q -e '.[dev,postgres,celery,ui-test]'
+	/tmp/tg-lock/bin/pip install -q -e '.[dev,postgres,celery,ui-test,dg]'
 	/tmp/tg-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 clean:

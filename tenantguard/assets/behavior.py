@@ -5,8 +5,7 @@ from dagster import AssetExecutionContext, MetadataValue, asset
 from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
 from tenantguard.assets.metadata import md_table
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
-from tenantguard.assets.resource import TenantGuardResource
-from tenantguard.tenants import tenant_by_id
+from tenantguard.assets.resource import TenantGuardResource, gated_tenant
 
 
 @asset(partitions_def=tenants_partitions, backfill_policy=tenant_backfill_policy(), group_name="tenant_pipeline",
@@ -22,7 +21,7 @@ def behavior_report(context: AssetExecutionContext, tenantguard: TenantGuardReso
     s, reg, tenants = step_inputs(tenantguard)
     for tid in batch.live():
         with failing_step(tid):
-            tenant = tenant_by_id(tenants, tid)
+            tenant = gated_tenant(tenants, tid)
             results = [evaluate_behavior(s, reg, tenants, tenant, f, run_id=context.run_id) for f in tenant.features]
         r = results[0]
         batch.check(tid, "behavioral_baseline", all(x.verdict == "passed" for x in results),
