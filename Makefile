@@ -7,7 +7,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: install demo test test-all test-scaleout test-ui ui mlflow-ui bench clean lock
+.PHONY: install demo test test-all test-scaleout test-ui test-dg-project ui mlflow-ui bench clean lock
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "installing into $(VENV) (pinned by constraints.txt; log: $(VENV)/install.log) ..."
@@ -23,7 +23,11 @@ demo: $(STAMP)
 	$(BIN)/tenantguard demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not scaleout and not ui"
+	$(BIN)/python -m pytest -q -m "not scaleout and not ui and not dg_project"
+
+# A fresh `dg` project (create-dagster + dg, offline) with TenantGuardComponent: one tenant tunes and gates (~3 min).
+test-dg-project: $(STAMP)
+	$(BIN)/python -m pytest -q -rs -m dg_project tests/pipelines/test_component.py
 
 # PostgreSQL + Redis + two celery workers (tests/scaleout); skips with the reason when a service is down.
 test-scaleout: $(STAMP)
