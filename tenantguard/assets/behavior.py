@@ -3,7 +3,7 @@ blocking check `behavioral_baseline`."""
 from dagster import AssetExecutionContext, MetadataValue, asset
 
 from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
-from tenantguard.assets.metadata import md_table
+from tenantguard.assets.metadata import md_table, plottable
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
 from tenantguard.assets.resource import TenantGuardResource, gated_tenant
 
@@ -26,11 +26,13 @@ def behavior_report(context: AssetExecutionContext, tenantguard: TenantGuardReso
         r = results[0]
         batch.check(tid, "behavioral_baseline", all(x.verdict == "passed" for x in results),
                     "; ".join(x.reason for x in results),
-                    metadata={"verdict": r.verdict, "status": r.status, "baseline": r.baseline_note,
+                    metadata={**plottable({k: v for k, v in r.metrics.items() if k.startswith("test.")}),
+                              "tests_failed": int(r.metrics.get("tests_failed", 0)), "verdict": r.verdict,
+                              "status": r.status, "baseline": r.baseline_note,
                               "model_version": r.version})
-        numeric = {k: float(v) for k, v in r.metrics.items() if v == v}
         batch.record(tid, {
-            **numeric, "verdict": r.verdict, "status": r.status, "model": r.name, "model_version": r.version,
+            **plottable(r.metrics), "verdict": r.verdict, "status": r.status, "model": r.name,
+            "model_version": r.version,
             "baseline": r.baseline_note, "mlflow_run_id": r.mlflow_run_id,
             "evidently_report": MetadataValue.url(r.html_uri) if r.html_uri else "not compared (no baseline)",
             "tests": MetadataValue.md(md_table(r.rows))})

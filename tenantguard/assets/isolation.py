@@ -3,7 +3,7 @@ with the blocking check `cross_tenant_isolation`."""
 from dagster import AssetExecutionContext, MetadataValue, asset
 
 from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
-from tenantguard.assets.metadata import md_table
+from tenantguard.assets.metadata import isolation_check_numbers, md_table, plottable
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
 from tenantguard.assets.resource import TenantGuardResource, gated_tenant
 
@@ -27,10 +27,10 @@ def isolation_report(context: AssetExecutionContext, tenantguard: TenantGuardRes
         r = results[0]
         batch.check(tid, "cross_tenant_isolation", all(x.verdict == "passed" for x in results),
                     "; ".join(x.reason for x in results),
-                    metadata={"verdict": r.verdict, "failed_sources": ", ".join(r.failed_sources) or "none",
+                    metadata={**isolation_check_numbers(r.metrics), "verdict": r.verdict,
+                              "failed_sources": ", ".join(r.failed_sources) or "none",
                               "model_version": r.version, "mlflow_run_id": r.mlflow_run_id})
-        numeric = {k: float(v) for k, v in r.metrics.items() if v == v}  # NaN-free numeric metadata for UI plots
-        batch.record(tid, {**numeric, "verdict": r.verdict, "model": r.name, "model_version": r.version,
+        batch.record(tid, {**plottable(r.metrics), "verdict": r.verdict, "model": r.name, "model_version": r.version,
                            "mlflow_run_id": r.mlflow_run_id, "per_source": MetadataValue.md(md_table(r.rows)),
                            "base_audit": r.base_summary})
     yield from batch.results()
