@@ -21,6 +21,8 @@ TAG_RESTORED_AT, TAG_RESTORED_FROM = "tenantguard.restored_at", "tenantguard.res
 TAG_CORPUS_OVERLAP = "tenantguard.corpus_overlap"  # {tenant: texts of its data in the base corpus}
 TAG_ISOLATION_KEY, TAG_ISOLATION_SUMMARY = "tenantguard.isolation_key", "tenantguard.isolation_summary"
 TAG_ISOLATION_FAILED = "tenantguard.isolation_failed"
+TAG_ISOLATION_REPORT = "tenantguard.isolation_report"  # runs:/<run id>/isolation_report.html
+TAG_BEHAVIOR_SUMMARY = "tenantguard.behavior_summary"
 TAG_BASELINE_RUN = "tenantguard.baseline_run_id"
 TAG_TUNER = "tenantguard.tuner"  # the tuner that made the version; absent: the default (ngram)
 # registered model tag
