@@ -63,12 +63,47 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(10)
 
 
+def _relabelled(settings, source: str, target: str, n: int = 12) -> list[dict]:
+    """`source`'s prepared records relabelled as `target`'s (a silent contamination)."""
+    from tenantguard.evaluations.canaries import is_canary_record
+    from tenantguard.home.prepared import load_prepared
+
+    records = [r for r in load_prepared(settings, source).train if not is_canary_record(r)][:n]
+    return [{**r, "record_id": f"{target}-imported-{i:04d}", "tenant_id": target} for i, r in enumerate(records)]
+
+
+def _register_external(settings, tenant: str, records: list[dict]) -> str:
+    """A version registered outside Dagster (the platform's own tuning job) with the two tenantguard tags."""
+    import mlflow
+
+    from tenantguard.models.adapter import load_tenant_model
+    from tenantguard.models.ngram_tuner import finetune, log_ngram_model
+    from tenantguard.registry import client as R
+    from tenantguard.registry import tags as T
+
+    reg = R.Registry(settings.mlflow_tracking_uri, settings.artifact_root)
+    base = load_tenant_model(f"models:/{FEATURE}.base@champion")
+    with mlflow.start_run(experiment_id=reg.experiment_id("platform-tuner")):
+        info = log_ngram_model(finetune(base.lm, records))
+    mv = mlflow.register_model(info.model_uri, T.model_name(FEATURE, tenant),
+                               tags={T.TAG_TENANT: tenant, T.TAG_FEATURE: FEATURE})
+    return str(mv.version)
+
+
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory):
-    """Three tenants; two of them tuned, evaluated and promoted in process on the home's own instance."""
+    """Three tenants on the home's own instance, each with a story the UIs must tell at a glance:
+    ids[0] tuned and promoted (v1), then a version carrying ids[1]'s records rejected by cross_tenant_isolation
+    (v2); ids[1] tuned (v1), a clean v2 promoted, then rolled back; ids[2]'s only dataset carries ids[1]'s
+    records and is blocked by dataset_valid. Returns (settings, ids, run ids by story)."""
+    import json
+
+    import mlflow
     from dagster import DagsterInstance
 
+    from tenantguard.assets.runs import adopt_run_config, rollback_run_config
     from tenantguard.config import Settings
+    from tenantguard.home.prepared import load_prepared
     from tenantguard.pipelines.definitions import defs
     from tenantguard.sensors.tenant_sync import sync_partitions
 
@@ -79,21 +114,41 @@ def demo_home(tmp_path_factory):
         for var in ("MLFLOW_TRACKING_URI", "DAGSTER_HOME", "TENANTGUARD_TENANTS", "TENANTGUARD_DATASETS"):
             mp.delenv(var, raising=False)
         settings = Settings.from_env()
+        mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
         world = write_small_world(settings, n_tenants=3)
         ids = [t.id for t in world.tenants]
+        runs = {}
         with DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+            def run(job, **kwargs):
+                return defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+
             sync_partitions(instance, ids)
-            assert defs.resolve_job_def("base_job").execute_in_process(instance=instance).success
+            assert run("base_job").success
             for tid in ids[:2]:
-                assert defs.resolve_job_def("tune_and_gate").execute_in_process(
-                    instance=instance, partition_key=tid).success
-    return settings, ids
+                assert run("tune_and_gate", partition_key=tid).success
+            leaky = _register_external(settings, ids[0], [*load_prepared(settings, ids[0]).train,
+                                                          *_relabelled(settings, ids[1], ids[0])])
+            result = run("evaluate_version", partition_key=ids[0], run_config=adopt_run_config(leaky, FEATURE))
+            assert not result.success
+            runs["isolation_failed"] = result.run_id
+            clean = _register_external(settings, ids[1], load_prepared(settings, ids[1]).train[:-5])
+            assert run("evaluate_version", partition_key=ids[1], run_config=adopt_run_config(clean, FEATURE)).success
+            assert run("rollback", run_config=rollback_run_config(ids[1], FEATURE, "refusal rate dropped in "
+                                                                  "production (ui story)")).success
+            path = settings.datasets_root / ids[2] / "v0001.jsonl"
+            records = [json.loads(x) for x in path.read_text().splitlines()]
+            path.write_text("".join(json.dumps(r) + "\n" for r in [*records, *_relabelled(settings, ids[1], ids[2])]))
+            result = run("tune_and_gate", partition_key=ids[2])
+            assert not result.success
+            runs["dataset_blocked"] = result.run_id
+        mlflow.set_tracking_uri(None)
+    return settings, ids, runs
 
 
 @pytest.fixture(scope="module")
 def servers(demo_home, tmp_path_factory):
     """dagster-webserver on the default code location and `mlflow server` on the home's store."""
-    settings, _ = demo_home
+    settings, _, _ = demo_home
     logs = tmp_path_factory.mktemp("ui-logs")
     env = {**os.environ, "TENANTGUARD_HOME": str(settings.home), "TENANTGUARD_SECRET": "ui-secret",
            "DAGSTER_HOME": str(settings.dagster_home), "DAGSTER_DISABLE_TELEMETRY": "1",
@@ -168,7 +223,7 @@ def test_asset_graph_shows_the_tenant_pipeline(servers, page):
 
 def test_isolation_report_partitions_list_every_tenant(servers, page, demo_home):
     dagster, _ = servers
-    _, ids = demo_home
+    _, ids, _ = demo_home
     _open_dagster(page, f"{dagster}/assets/isolation_report?view=partitions")
     _text_appears(page, *ids)
     page.wait_for_timeout(1000)
@@ -179,7 +234,7 @@ def test_isolation_report_partitions_list_every_tenant(servers, page, demo_home)
 
 def test_isolation_report_checks_page_shows_the_blocking_check_passed(servers, page, demo_home):
     dagster, _ = servers
-    _, ids = demo_home
+    _, ids, _ = demo_home
     _open_dagster(page, f"{dagster}/assets/isolation_report?view=checks")
     text = _text_appears(page, "cross_tenant_isolation")
     page.wait_for_timeout(1500)
@@ -189,17 +244,87 @@ def test_isolation_report_checks_page_shows_the_blocking_check_passed(servers, p
     assert "Partition" in text and ids[1] in text, text[:2000]  # the latest evaluation names its tenant
 
 
-def test_mlflow_registry_shows_the_tenant_model_with_its_aliases(servers, page, demo_home):
+def test_a_failed_isolation_run_says_why_first_not_a_traceback(servers, page, demo_home):
+    dagster, _ = servers
+    _, ids, runs = demo_home
+    _open_dagster(page, f"{dagster}/runs/{runs['isolation_failed']}")
+    text = _text_appears(page, f"cross_tenant_isolation blocked tenant {ids[0]}", f"data of {ids[1]} found")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(SHOTS / "dagster-run-isolation-failed.png"), full_page=True)
+    assert "DagsterAssetCheckFailedError" not in text
+
+
+def test_the_isolation_check_detail_shows_plottable_numbers_per_tenant(servers, page, demo_home):
+    dagster, _ = servers
+    _, ids, _ = demo_home
+    _open_dagster(page, f"{dagster}/assets/isolation_report?view=checks&checkDetail=cross_tenant_isolation")
+    text = _text_appears(page, "cross_tenant_isolation", ids[0], "Failed")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(SHOTS / "dagster-isolation-check-detail.png"), full_page=True)
+    for key in ("max_exposure_bits", "exposure_threshold_bits", "min_adjusted_p_value", "membership_auc",
+                "sources_tested", "records_scored", "power", "seconds"):
+        if key not in text:  # the newest evaluation's metadata sits behind its row in the history table
+            page.get_by_text("View metadata").first.click() if page.get_by_text("View metadata").count() else None
+            text = _text_appears(page, key)
+        assert key in text, key
+
+
+def test_a_dataset_blocked_by_dataset_valid_is_not_shown_materialized(servers, page, demo_home):
+    import re
+
+    dagster, _ = servers
+    _, ids, _ = demo_home
+    _open_dagster(page, f"{dagster}/assets/finetune_dataset?view=partitions")
+    text = _text_appears(page, *ids)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "dagster-dataset-partitions.png"), full_page=True)
+    assert "Materialized (2)" in text and "Failed (1)" in text, text[:1500]
+    _open_dagster(page, f"{dagster}/assets/finetune_dataset?view=checks&checkDetail=dataset_valid")
+    text = _text_appears(page, "dataset_valid", ids[2])
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "dagster-dataset-valid-check.png"), full_page=True)
+    assert not re.search(r"\d\.\d{7,}", text), "an unrounded number is shown"
+
+
+def test_mlflow_registry_shows_champions_and_no_stale_candidate(servers, page, demo_home):
     _, mlflow = servers
-    _, ids = demo_home
+    _, ids, _ = demo_home
     name = f"{FEATURE}.{ids[0]}"
     page.goto(f"{mlflow}/#/models/{name}")
-    text = _text_appears(page, name, "champion", "candidate")
+    text = _text_appears(page, name, "champion", "Rejected: not promoted")
     page.wait_for_timeout(1000)
     page.screenshot(path=str(SHOTS / "mlflow-registered-model.png"), full_page=True)
-    assert "Version 1" in text or "version 1" in text.lower()
+    assert "candidate" not in text  # v2 was rejected: it no longer poses as the version under evaluation
     page.goto(f"{mlflow}/#/models/{name}/versions/1")
-    text = _text_appears(page, "tenantguard.isolation", "tenantguard.status")
+    text = _text_appears(page, "tenantguard.isolation", "tenantguard.status", "Champion")
     page.wait_for_timeout(1000)
     page.screenshot(path=str(SHOTS / "mlflow-model-version.png"), full_page=True)
     assert "promoted" in text and ids[0] in text
+
+
+def test_a_rejected_version_says_why_and_links_its_html_isolation_report(servers, page, demo_home):
+    _, mlflow = servers
+    _, ids, _ = demo_home
+    page.goto(f"{mlflow}/#/models/{FEATURE}.{ids[0]}/versions/2")
+    text = _text_appears(page, "Rejected: not promoted", "Isolation audit:", "isolation report (HTML)")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "mlflow-rejected-version.png"), full_page=True)
+    assert f"data of {ids[1]} found" in text
+    page.get_by_text("isolation report (HTML)").first.click()
+    _text_appears(page, "isolation_report.html")
+    frame = page.frame_locator("iframe").first
+    frame.locator("body").wait_for(timeout=60_000)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(SHOTS / "mlflow-isolation-report-html.png"), full_page=True)
+    body = frame.locator("body").inner_text()
+    assert f"Source tenant {ids[1]}" in body and "canary exposure" in body and "leak" in body
+
+
+def test_a_rolled_back_version_says_so_and_keeps_no_alias(servers, page, demo_home):
+    _, mlflow = servers
+    _, ids, _ = demo_home
+    page.goto(f"{mlflow}/#/models/{FEATURE}.{ids[1]}/versions/2")
+    text = _text_appears(page, "Rolled back", "refusal rate dropped in production (ui story)")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "mlflow-rolled-back-version.png"), full_page=True)
+    assert "@candidate" not in text
