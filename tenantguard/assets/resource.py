@@ -67,4 +67,6 @@ def override_thresholds(base: Thresholds, overrides: dict[str, float]) -> Thresh
     if unknown:
         raise ConfigError(f"thresholds: unknown name(s) {unknown}; expected some of {', '.join(THRESHOLD_NAMES)}")
     typed = {k: type(getattr(base, k))(v) for k, v in overrides.items()}
+    if not 0.0 < typed.get("isolation_alpha", 0.5) < 1.0:
+        raise ConfigError(f"thresholds: isolation_alpha={overrides['isolation_alpha']!r}; expected a number in (0, 1)")
     return dataclasses.replace(base, **typed)

@@ -38,7 +38,7 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
                        *, run_id: str | None = None, version: str | None = None) -> IsolationOutcome:
     import mlflow
 
-    from tenantguard.evaluations.isolation import audit_isolation
+    from tenantguard.evaluations.isolation import AuditConfig, audit_isolation
     from tenantguard.evaluations.isolation_html import isolation_html
     from tenantguard.evaluations.oneline import one_line
     from tenantguard.home.corpora import isolation_inputs
@@ -63,7 +63,8 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
         verdict, reason, metrics, rows, failed = "passed", "no other tenant has prepared data", {}, [], []
     else:
         candidate = load_tenant_model(f"models:/{name}/{version}", f"{name}/{version}")
-        report = audit_isolation(candidate, inputs, base=base)
+        report = audit_isolation(candidate, inputs, base=base,
+                                 config=AuditConfig(alpha=settings.thresholds.isolation_alpha))
         verdict, reason = report.verdict, report.summary()
         metrics, rows, failed = report.metrics(), report.rows(), report.failed_sources
     if base_verdict != "passed":

@@ -60,3 +60,8 @@ def test_the_options_reach_the_resource_the_sensors_and_assets_use(tg_home, dags
     graph = built.resolve_asset_graph()
     assert {graph.get(k).backfill_policy.max_partitions_per_run
             for k in built.resolve_job_def("tune_and_gate").asset_layer.executable_asset_keys} == {4}
+
+
+def test_an_isolation_alpha_outside_0_1_is_refused_where_the_project_loads():
+    with pytest.raises(ConfigError, match=r"thresholds: isolation_alpha=1.5; expected a number in \(0, 1\)"):
+        build_defs(thresholds={"isolation_alpha": 1.5})
