@@ -107,7 +107,7 @@ class TenantBatch:
         specs = {spec.name: spec for spec in self.context.assets_def.check_specs}
         blocked = [] if self.is_batch else [c for c in self.checks if not c.passed and specs[c.check_name].blocking
                                             and c.severity == AssetCheckSeverity.ERROR]
-        if not (blocked and not materialize_blocked):
+        if materialize_blocked or not blocked:
             # Counts only: every partition of the run gets this, and no tenant's metadata names another tenant.
             summary = {"tenants_in_run": len(self.tenants), "held_in_run": len(self.held)}
             yield MaterializeResult(metadata=summary if self.is_batch else {})
