@@ -3,14 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS := dev,postgres,celery,ui-test,otel,hf
+EXTRAS := dev,postgres,celery,ui-test,otel,hf,dg
 # The CPU build of torch (a wheel in pip's find-links on this machine kind; no CUDA libraries).
 TORCH_PIN := torch==2.13.0+cpu
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: install demo test test-all test-scaleout test-ui test-hf ui mlflow-ui bench corpora clean lock
+.PHONY: install demo test test-all test-scaleout test-ui test-hf test-dg-project ui mlflow-ui bench corpora clean lock
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "installing into $(VENV) (pinned by constraints.txt; log: $(VENV)/install.log) ..."
@@ -26,11 +26,15 @@ demo: $(STAMP)
 	$(BIN)/tenantguard demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not scaleout and not ui and not hf"
+	$(BIN)/python -m pytest -q -m "not scaleout and not ui and not hf and not dg_project"
 
 # hf-lora / hf-full end to end through Dagster + MLflow with a tiny model (minutes on 2 cores; CPU only).
 test-hf: $(STAMP)
 	$(BIN)/python -m pytest -q -m hf
+
+# A fresh `dg` project (create-dagster + dg, offline) with TenantGuardComponent: one tenant tunes and gates (~3 min).
+test-dg-project: $(STAMP)
+	$(BIN)/python -m pytest -q -rs -m dg_project tests/pipelines/test_component.py
 
 # PostgreSQL + Redis + two celery workers (tests/scaleout); skips with the reason when a service is down.
 test-scaleout: $(STAMP)

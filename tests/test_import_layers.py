@@ -27,7 +27,7 @@ RANKS = {
     "assets": 7,
     "sensors": 8,
     "pipelines": 9,
-    "demo": 10,
+    "demo": 10, "dagster": 10,
     "cli": 11,
 }
 

@@ -96,23 +96,34 @@ class TenantBatch:
         self.checks.append(TenantCheck(tenant, check_name, passed, description[:1000], dict(metadata or {}),
                                        severity))
 
-    def results(self) -> Iterator[Any]:
+    def results(self, *, materialize_blocked: bool = True) -> Iterator[Any]:
         """The materialization (every partition of the run, each with its own metadata), one Output per
-        selected check (Dagster wants it), then an evaluation per tenant."""
-        # Counts only: every partition of the run gets this, and no tenant's metadata names another tenant.
-        summary = {"tenants_in_run": len(self.tenants), "held_in_run": len(self.held)}
-        yield MaterializeResult(metadata=summary if self.is_batch else {})
-        assets_def = self.context.assets_def
+        selected check (Dagster wants it), then an evaluation per tenant.
+
+        In a one-tenant run a failed blocking check then fails the step with its reason as the failure's one
+        line (first on the run page, where Dagster's own blocking error would show a traceback); with
+        `materialize_blocked=False` the blocked asset is not materialized at all (a dataset that must not be
+        trained on is not shown as a fresh green materialization)."""
+        specs = {spec.name: spec for spec in self.context.assets_def.check_specs}
+        blocked = [] if self.is_batch else [c for c in self.checks if not c.passed and specs[c.check_name].blocking
+                                            and c.severity == AssetCheckSeverity.ERROR]
+        if materialize_blocked or not blocked:
+            # Counts only: every partition of the run gets this, and no tenant's metadata names another tenant.
+            summary = {"tenants_in_run": len(self.tenants), "held_in_run": len(self.held)}
+            yield MaterializeResult(metadata=summary if self.is_batch else {})
         selected = self.context.selected_asset_check_keys
-        for output_name, spec in assets_def.check_specs_by_output_name.items():
+        for output_name, spec in self.context.assets_def.check_specs_by_output_name.items():
             if spec.key in selected:
                 yield Output(None, output_name=output_name)
-        specs = {spec.name: spec for spec in assets_def.check_specs}
         for c in self.checks:
             yield AssetCheckEvaluation(
                 asset_key=self.context.asset_key, check_name=c.check_name, passed=c.passed, partition=c.tenant,
                 severity=c.severity, description=c.description, metadata=c.metadata,
                 blocking=specs[c.check_name].blocking and not self.is_batch)
+        if blocked:
+            why = "; ".join(f"{c.check_name} blocked tenant {c.tenant}: {c.description}" for c in blocked)
+            self.context.log.error(why)
+            raise Failure(description=why[:2000], metadata=blocked[0].metadata)
 
     def _held_earlier_in_run(self) -> dict[str, str]:
         """Tenants that a parent asset's step of this run held (marked on its partition) or failed an ERROR

@@ -3,6 +3,7 @@
 from dagster import AssetCheckSeverity, AssetExecutionContext, MetadataValue, asset
 
 from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
+from tenantguard.assets.metadata import plottable
 from tenantguard.assets.partitions import tenant_check, tenants_partitions
 from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.tenants import tenant_by_id
@@ -24,7 +25,7 @@ def finetune_dataset(context: AssetExecutionContext, tenantguard: TenantGuardRes
     for tid in batch.live():
         with failing_step(tid):
             _prepare_one(batch, reg, s, tenant_by_id(tenants, tid), tenants)
-    yield from batch.results()
+    yield from batch.results(materialize_blocked=False)
 
 
 def _prepare_one(batch: TenantBatch, reg, s, tenant, tenants) -> None:
@@ -32,7 +33,7 @@ def _prepare_one(batch: TenantBatch, reg, s, tenant, tenants) -> None:
 
     previous, prepared, verdict = prepare_and_log(s, reg, tenant, tenants, run_id=batch.context.run_id)
     batch.check(tenant.id, "dataset_valid", verdict.passed, verdict.reason, metadata={
-        "rejected_share": prepared.rejected_share, "limit": verdict.limit,
+        **plottable({"rejected_share": prepared.rejected_share, "limit": verdict.limit}),
         "foreign_tenant_records": len(prepared.foreign_tenant_lines),
         "quarantined": prepared.quarantined, **{f"gx: {k}": v for k, v in prepared.expectations.items()}})
     _drift_check(batch, previous, prepared)
@@ -41,7 +42,7 @@ def _prepare_one(batch: TenantBatch, reg, s, tenant, tenants) -> None:
         "quarantined": prepared.quarantined, "train_records": len(prepared.train),
         "holdout_records": len(prepared.holdout), "train_path": MetadataValue.path(str(prepared.train_path)),
         "quarantine_path": MetadataValue.path(str(prepared.quarantine_path or "")),
-        "rejected_share": prepared.rejected_share})
+        **plottable({"rejected_share": prepared.rejected_share})})
 
 
 def _drift_check(batch: TenantBatch, previous, prepared) -> None:
@@ -59,6 +60,6 @@ def _drift_check(batch: TenantBatch, previous, prepared) -> None:
     batch.check(prepared.tenant_id, "dataset_drift", report.status == "passed",
                 (f"drifted from {previous.version}: {', '.join(drifted)}" if drifted else report.reason)[:500],
                 # the report's own `drifted_columns` is a count: the names shown here take its place
-                metadata={**report.metrics(), "previous_version": previous.version,
+                metadata={**plottable(report.metrics()), "previous_version": previous.version,
                           "drifted_columns": ", ".join(drifted) or "none"}, severity=AssetCheckSeverity.WARN)
 

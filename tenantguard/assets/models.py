@@ -8,9 +8,8 @@ from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, Asset
 from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
 from tenantguard.assets.datasets import finetune_dataset
 from tenantguard.assets.partitions import tenants_partitions
-from tenantguard.assets.resource import TenantGuardResource
+from tenantguard.assets.resource import TenantGuardResource, gated_tenant
 from tenantguard.errors import TenantGuardError
-from tenantguard.tenants import tenant_by_id
 
 
 @asset(group_name="shared",
@@ -65,7 +64,7 @@ def candidate_model(context: AssetExecutionContext, config: CandidateConfig, ten
     for tid in batch.live():
         with failing_step(tid):
             reg.check_reachable()
-            tenant = tenant_by_id(tenants, tid)
+            tenant = gated_tenant(tenants, tid)
             if config.adopt_version:
                 done = [adopt_candidate(reg, tenant, config.feature or tenant.features[0], config.adopt_version)]
                 digest = done[0].dataset_digest

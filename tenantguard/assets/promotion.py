@@ -7,9 +7,8 @@ from dagster import AssetExecutionContext, AssetMaterialization, Failure, Metada
 
 from tenantguard.assets.batch import TenantBatch, failing_step, step_inputs, tenant_backfill_policy
 from tenantguard.assets.partitions import tenants_partitions
-from tenantguard.assets.resource import TenantGuardResource
+from tenantguard.assets.resource import TenantGuardResource, gated_tenant
 from tenantguard.errors import TenantGuardError
-from tenantguard.tenants import tenant_by_id
 
 GATED_BY = ["isolation_report", "behavior_report"]
 
@@ -30,7 +29,7 @@ def champion_model(context: AssetExecutionContext, tenantguard: TenantGuardResou
         with failing_step(tid):
             reg.check_reachable()
             try:
-                for feature in tenant_by_id(tenants, tid).features:
+                for feature in gated_tenant(tenants, tid).features:
                     name = T.model_name(feature, tid)
                     version = reg.alias_version(name, "candidate")
                     if version is None:

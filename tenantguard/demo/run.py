@@ -176,11 +176,13 @@ def summary_rows(settings: Settings, tenants) -> list[dict]:
             version, digest, kept, quarantined = "-", "-", 0, 0
         for f in t.features:
             name = model_name(f, t.id)
-            cand, champ = reg.alias_version(name, "candidate"), reg.alias_version(name, "champion")
-            tags = reg.client.get_model_version(name, cand).tags if cand else {}
+            # the newest version, not `candidate`: a rejected or rolled-back version no longer holds that alias
+            newest = max(reg.versions(name), key=lambda v: int(v.version), default=None)
+            tags = newest.tags if newest else {}
             rows.append({"tenant": t.id, "dataset": version, "digest": digest, "kept": kept,
-                         "quarantined": quarantined, "model": name, "champion": champ or "-",
-                         "candidate": cand or "-", "status": tags.get("tenantguard.status", "-"),
+                         "quarantined": quarantined, "model": name,
+                         "champion": reg.alias_version(name, "champion") or "-",
+                         "newest": str(newest.version) if newest else "-", "status": tags.get("tenantguard.status", "-"),
                          "isolation": tags.get("tenantguard.isolation", "-"),
                          "behavior": tags.get("tenantguard.behavior", "-"),
                          "kill switches": switches_in_force(switches, t, f)})

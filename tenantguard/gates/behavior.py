@@ -151,7 +151,8 @@ def _log_profile_run(reg, exp: str, run_name: str, prof, tags: dict, *, report=N
 def evaluate_behavior(settings: Settings, reg: R.Registry, tenants: Sequence[Tenant], tenant: Tenant, feature: str,
                       *, run_id: str | None = None) -> BehaviorOutcome:
     from tenantguard.evaluations.baseline import compare_behavior
-    from tenantguard.registry.promotion import audit_to_log, reject
+    from tenantguard.evaluations.oneline import one_line
+    from tenantguard.registry.promotion import audit_to_log, reject, settle_version
 
     reg.check_reachable()
     name = T.model_name(feature, tenant.id)
@@ -169,10 +170,12 @@ def evaluate_behavior(settings: Settings, reg: R.Registry, tenants: Sequence[Ten
     erun, html_uri = _log_profile_run(reg, exp, f"behavior {name} v{version}", cand,
                                       {**base_tags, **cand.tags(), "kind": "behavior", T.TAG_RUN_VERSION: str(version),
                                        T.TAG_RUN_VERDICT: report.verdict}, report=report)
-    reg.tag_version(name, version, {T.TAG_BEHAVIOR: report.verdict, T.TAG_BASELINE_RUN: erun, **cand.tags()})
+    reg.tag_version(name, version, {T.TAG_BEHAVIOR: report.verdict, T.TAG_BASELINE_RUN: erun, **cand.tags(),
+                                    T.TAG_BEHAVIOR_SUMMARY: one_line(report.summary(), 1000)})
     if report.verdict != "passed":
         reject(reg, name, version, reject_reason(report), audit_to_log(settings, actor="dagster:behavior_report"),
                run_id=run_id)
+    settle_version(reg, name, version)
     return BehaviorOutcome(name, str(version), report.verdict, report.status, report.summary(), report.metrics(),
                            report.rows(), erun, html_uri, note)
 

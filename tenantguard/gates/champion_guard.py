@@ -21,7 +21,7 @@ from tenantguard.killswitch.switch import Fallback
 from tenantguard.registry import client as R
 from tenantguard.registry import tags as T
 from tenantguard.registry.chain import audit_to_log
-from tenantguard.registry.descriptions import set_version_note
+from tenantguard.registry.descriptions import describe_version
 from tenantguard.registry.promotion import gate_failures, now_iso
 
 COMPONENT = "registry_watch"
@@ -85,9 +85,7 @@ def _restore(settings: Settings, reg: R.Registry, name: str, intruder, versions:
         back, outcome = None, f"kill switch #{flip.switch_id} engaged"
         note = f"{why}; no gated version to return to, so tenantguard engaged kill switch #{flip.switch_id} at {now_iso()}"
     reg.tag_version(name, str(intruder.version), {T.TAG_GUARD: one_line(note, 500)})
-    set_version_note(reg, name, str(intruder.version), "champion guard",
-                     f"{note}. Promote through tenantguard (tune_and_gate or evaluate_version), or an admin serves "
-                     f"it with `tenantguard rollback --to {intruder.version} --override-reason ...`.")
+    describe_version(reg, name, str(intruder.version))
     audit(action="champion.restore", scope=scope, before=str(intruder.version), after=back or "kill_switch",
           reason=note, run_id=run_id)
     return GuardAction(name, str(intruder.version), back, outcome)

@@ -18,6 +18,8 @@ from tenantguard.registry import client as R
 from tenantguard.registry import tags as T
 from tenantguard.tenants import Tenant
 
+HTML_REPORT = "isolation_report.html"
+
 
 @dataclass(frozen=True)
 class IsolationOutcome:
@@ -37,10 +39,12 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
                        *, run_id: str | None = None, version: str | None = None) -> IsolationOutcome:
     import mlflow
 
-    from tenantguard.evaluations.isolation import audit_isolation
+    from tenantguard.evaluations.isolation import AuditConfig, audit_isolation
+    from tenantguard.evaluations.isolation_html import isolation_html
+    from tenantguard.evaluations.oneline import one_line
     from tenantguard.home.corpora import isolation_inputs
     from tenantguard.models.adapter import load_tenant_model
-    from tenantguard.registry.promotion import audit_to_log, reject
+    from tenantguard.registry.promotion import audit_to_log, reject, settle_version
 
     reg.check_reachable()
     name = T.model_name(feature, tenant.id)
@@ -65,7 +69,8 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
         candidate = load_tenant_model(f"models:/{name}/{version}", f"{name}/{version}")
         ref = reference_for(candidate, raw_base)
         ref = cached_base(settings, reg, ref, base_name, base_version) if ref is not None else None
-        report = audit_isolation(candidate, inputs, base=ref)
+        report = audit_isolation(candidate, inputs, base=ref,
+                                 config=AuditConfig(alpha=settings.thresholds.isolation_alpha))
         verdict, reason = report.verdict, report.summary()
         metrics, rows, failed = report.metrics(), report.rows(), report.failed_sources
     if base_verdict != "passed":
@@ -86,10 +91,14 @@ def evaluate_isolation(settings: Settings, reg: R.Registry, tenants: Sequence[Te
             doc["base_audit"] = {"model": f"{base_name}/{base_version}", "verdict": base_verdict, "summary": base_summary}
             path.write_text(json.dumps(doc, indent=2, allow_nan=False))
             mlflow.log_artifact(str(path))
-    reg.tag_version(name, version, {T.TAG_ISOLATION: verdict})
+            (Path(tmp) / HTML_REPORT).write_text(isolation_html(doc), encoding="utf-8")
+            mlflow.log_artifact(str(Path(tmp) / HTML_REPORT))
+    reg.tag_version(name, version, {T.TAG_ISOLATION: verdict, T.TAG_ISOLATION_SUMMARY: one_line(reason, 1000),
+                                    T.TAG_ISOLATION_REPORT: f"runs:/{run.info.run_id}/{HTML_REPORT}"})
     if verdict != "passed":
         reject(reg, name, version, reject_reason(verdict, reason),
                audit_to_log(settings, actor="dagster:isolation_report"), run_id=run_id)
+    settle_version(reg, name, version)
     return IsolationOutcome(name, str(version), verdict, reason, metrics, rows, failed, run.info.run_id, base_summary,
                             report.power if report else "")
 

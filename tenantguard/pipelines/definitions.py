@@ -1,6 +1,7 @@
 """The code location: `dagster dev -m tenantguard.pipelines.definitions` (or workspace.yaml).
 
-Dagster calls `location()` when the location loads; importing this module reads no settings.
+Dagster calls `location()` when the location loads; importing this module reads no settings. It is built by
+the same factory as a user's own project (`tenantguard.dagster.build_defs`).
 """
 from __future__ import annotations
 
@@ -8,41 +9,13 @@ import functools
 
 from dagster import Definitions, ExecutorDefinition, definitions
 
-from tenantguard.assets.abuse import abuse_alerts
-from tenantguard.assets.batch import sized_batches
-from tenantguard.assets.behavior import behavior_report
-from tenantguard.assets.datasets import finetune_dataset
-from tenantguard.assets.isolation import isolation_report
-from tenantguard.assets.models import base_model, candidate_model
-from tenantguard.assets.promotion import champion_model
-from tenantguard.assets.resource import TenantGuardResource
-from tenantguard.assets.segmentation import segmentation_report
 from tenantguard.config import Settings
-from tenantguard.pipelines.abuse_jobs import abuse_alerts_job
-from tenantguard.pipelines.jobs import base_job, evaluate_version_job, tune_and_gate_job
-from tenantguard.pipelines.kill_switch_job import kill_switch_job
-from tenantguard.pipelines.rollback_job import rollback_job
-from tenantguard.pipelines.segmentation_schedule import segmentation_daily_schedule, segmentation_job
-from tenantguard.sensors.abuse import abuse_watch_sensor
-from tenantguard.sensors.dataset_watch import dataset_watch_sensor
-from tenantguard.sensors.production_watch import production_watch_sensor
-from tenantguard.sensors.registry_watch import registry_watch_sensor
-from tenantguard.sensors.tenant_sync import tenant_sync_sensor
+from tenantguard.pipelines.factory import build_defs
 
 
 def build_definitions(settings: Settings, *, executor: ExecutorDefinition | None = None) -> Definitions:
     """Every asset, job, schedule and sensor; backfills batch `settings.tenants_per_run` tenants a run."""
-    return Definitions(
-        assets=sized_batches([base_model, finetune_dataset, candidate_model, isolation_report, behavior_report,
-                              champion_model, segmentation_report, abuse_alerts], settings.tenants_per_run),
-        jobs=[base_job, tune_and_gate_job, evaluate_version_job, rollback_job, kill_switch_job, segmentation_job,
-              abuse_alerts_job],
-        schedules=[segmentation_daily_schedule],
-        sensors=[tenant_sync_sensor, dataset_watch_sensor, registry_watch_sensor, production_watch_sensor,
-                 abuse_watch_sensor.with_attributes(jobs=[abuse_alerts_job, rollback_job])],
-        resources={"tenantguard": TenantGuardResource()},
-        executor=executor,
-    )
+    return build_defs(tenants_per_run=settings.tenants_per_run, executor=executor)
 
 
 @definitions

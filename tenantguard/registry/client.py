@@ -117,12 +117,16 @@ class Registry:
         if back != str(version):
             raise MlflowUnavailable(f"{name}@{alias}: set to version {version} but reads back {back}")
 
+    def remove_alias(self, name: str, alias: str) -> None:
+        if self.alias_version(name, alias) is not None:
+            self._write(f"remove {name}@{alias}", self.client.delete_registered_model_alias, name, alias)
+
+    def describe(self, name: str, version: str, text: str) -> None:
+        self._write(f"describe {name}/{version}", self.client.update_model_version, name, str(version), text)
+
     def tag_version(self, name: str, version: str, tags: dict[str, str]) -> None:
         for k, v in tags.items():
             self._write(f"tag {name}/{version} {k}", self.client.set_model_version_tag, name, str(version), k, v)
-
-    def set_description(self, name: str, version: str, text: str) -> None:
-        self._write(f"describe {name}/{version}", self.client.update_model_version, name, str(version), text)
 
     def all_versions(self) -> list:
         """Every model version in the registry, paged."""

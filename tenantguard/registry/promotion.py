@@ -16,6 +16,7 @@ from tenantguard.evaluations.oneline import one_line
 from tenantguard.registry import client as R
 from tenantguard.registry import tags as T
 from tenantguard.registry.chain import ChainedAudit, audit_to_log  # noqa: F401 (audit_to_log: callers import it here)
+from tenantguard.registry.descriptions import describe_version
 
 GATE_TAGS = (T.TAG_ISOLATION, T.TAG_BEHAVIOR)
 MAX_TAG_REASON = 500  # a reason in a version tag; the audit entry keeps it whole
@@ -64,12 +65,26 @@ def gate_failures(tags: dict[str, str]) -> list[str]:
 
 def reject(reg: R.Registry, name: str, version: str, reason: str, audit: AuditFn, *, run_id: str | None) -> None:
     mv = reg.client.get_model_version(name, version)
-    if mv.tags.get(T.TAG_STATUS) == "rejected":
-        return
-    audit.authorize("reject", {"model": name, "version": version})
-    reg.tag_version(name, version, {T.TAG_STATUS: "rejected", T.TAG_REJECTED_REASON: one_line(reason, MAX_TAG_REASON)})
-    audit(action="reject", scope={"model": name, "version": version}, before=mv.tags.get(T.TAG_STATUS),
-          after="rejected", reason=reason, run_id=run_id)
+    if mv.tags.get(T.TAG_STATUS) != "rejected":
+        audit.authorize("reject", {"model": name, "version": version})
+        reg.tag_version(name, version, {T.TAG_STATUS: "rejected",
+                                        T.TAG_REJECTED_REASON: one_line(reason, MAX_TAG_REASON)})
+        audit(action="reject", scope={"model": name, "version": version}, before=mv.tags.get(T.TAG_STATUS),
+              after="rejected", reason=reason, run_id=run_id)
+    settle_version(reg, name, version)
+
+
+def settle_version(reg: R.Registry, name: str, version: str) -> None:
+    """After a gate, a rejection, a promotion or a rollback: a version decided against loses `candidate` (the
+    registry list must not show it as the version under evaluation), and its description is rewritten."""
+    mv = reg.client.get_model_version(name, str(version))
+    status = mv.tags.get(T.TAG_STATUS)
+    # A rejected version keeps the alias until both gates have spoken: the other gate of the same run may still
+    # be reading `candidate` to find the version it evaluates.
+    decided = status == "rolled_back" or (status == "rejected" and all(mv.tags.get(t) for t in GATE_TAGS))
+    if decided and reg.alias_version(name, T.CANDIDATE) == str(version):
+        reg.remove_alias(name, T.CANDIDATE)
+    describe_version(reg, name, str(version))
 
 
 def promote(reg: R.Registry, name: str, version: str, audit: AuditFn, *, run_id: str | None = None) -> AliasMove:
@@ -101,6 +116,9 @@ def promote(reg: R.Registry, name: str, version: str, audit: AuditFn, *, run_id:
                                     T.TAG_PREVIOUS: before or "", T.TAG_RUN_ID: run_id or ""})
     audit(action="promote", scope={"model": name}, before=before, after=str(version),
           reason="every blocking check passed", run_id=run_id)
+    for v in (version, before):
+        if v:
+            describe_version(reg, name, str(v))
     return AliasMove(name, before, str(version), True, "promoted")
 
 
@@ -193,7 +211,9 @@ def _finish_rollback(reg: R.Registry, name: str, current: str | None, to: str, r
     if current:
         reg.tag_version(name, current, {T.TAG_STATUS: "rolled_back", T.TAG_ROLLED_BACK_AT: now_iso(),
                                         T.TAG_ROLLBACK_REASON: one_line(reason, MAX_TAG_REASON)})
+        settle_version(reg, name, current)
     reg.tag_version(name, to, {T.TAG_RESTORED_AT: now_iso(), T.TAG_RESTORED_FROM: current or ""})
+    describe_version(reg, name, to)
     audit(action="rollback", scope={"model": name}, before=current, after=to, reason=reason, run_id=run_id)
     _set_last_rollback(reg, name, {"from": current, "to": to, "reason": reason, "at": now_iso(), "state": "done"})
 

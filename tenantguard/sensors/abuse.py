@@ -55,7 +55,7 @@ def rollback_run(alert, reason: str) -> RunRequest:
 
 # Also targets `rollback`: pipelines.definitions attaches both jobs (sensors do not import pipelines).
 @sensor(job_name=ABUSE_ALERTS_JOB, minimum_interval_seconds=60,
-        default_status=DefaultSensorStatus.RUNNING,
+        default_status=DefaultSensorStatus.STOPPED,
         description="Inference log -> API-abuse alerts (abuse_alerts per tenant), kill switch or rollback by policy.")
 def abuse_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuardResource):
     from tenantguard.gates.abuse_scan import scan_abuse

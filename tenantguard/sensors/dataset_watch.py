@@ -10,7 +10,7 @@ from tenantguard.home.datasets import newest_versions
 from tenantguard.home.prepared import prepared_version
 
 
-@sensor(job_name=TUNE_AND_GATE_JOB, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+@sensor(job_name=TUNE_AND_GATE_JOB, minimum_interval_seconds=30, default_status=DefaultSensorStatus.STOPPED,
         description="Requests tune_and_gate when a tenant's newest dataset version has not been prepared yet.")
 def dataset_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuardResource):
     s = tenantguard.settings()

@@ -17,7 +17,7 @@ from tenantguard.gates.respond import engage_leak_switch
 from tenantguard.registry import tags as T
 
 
-@sensor(job_name=ROLLBACK_JOB, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+@sensor(job_name=ROLLBACK_JOB, minimum_interval_seconds=30, default_status=DefaultSensorStatus.STOPPED,
         description="Inference log -> rollback on deviation, kill switch on a cross-tenant hit.")
 def production_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuardResource):
     s = tenantguard.settings()

@@ -45,7 +45,7 @@ def new_external_versions(reg: R.Registry, cursor: dict, *, limit: int | None = 
     return fresh, {"ts": since, "seen": sorted(seen)}
 
 
-@sensor(job_name=EVALUATE_VERSION_JOB, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+@sensor(job_name=EVALUATE_VERSION_JOB, minimum_interval_seconds=30, default_status=DefaultSensorStatus.STOPPED,
         description="Requests evaluate_version for each tenant model version registered outside Dagster.")
 def registry_watch_sensor(context: SensorEvaluationContext, tenantguard: TenantGuardResource):
     reg = tenantguard.registry()

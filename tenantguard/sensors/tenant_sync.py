@@ -11,7 +11,6 @@ from dagster import AssetKey, DefaultSensorStatus, SensorEvaluationContext, Sens
 from tenantguard.assets.partitions import TENANTS_PARTITION_NAME, tenants_partitions
 from tenantguard.assets.resource import TenantGuardResource
 from tenantguard.errors import TenantGuardError
-from tenantguard.tenants import load_tenants
 
 PAGE_SIZE = 1000
 HISTORY_ASSET = AssetKey("finetune_dataset")
@@ -51,7 +50,7 @@ def _with_history(instance) -> set[str]:
     return set(instance.get_materialized_partitions(HISTORY_ASSET))
 
 
-@sensor(minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+@sensor(minimum_interval_seconds=30, default_status=DefaultSensorStatus.STOPPED,
         description="Adds tenants from tenants.yaml as `tenants` partitions, a page per tick.")
 def tenant_sync_sensor(context: SensorEvaluationContext, tenantguard: TenantGuardResource):
     try:
@@ -59,7 +58,7 @@ def tenant_sync_sensor(context: SensorEvaluationContext, tenantguard: TenantGuar
     except TenantGuardError as exc:
         return SkipReason(f"settings not usable: {exc}")
     try:
-        desired = [t.id for t in load_tenants(settings.tenants_file)]
+        desired = [t.id for t in tenantguard.tenants() if t.features]  # only tenants serving a gated feature
     except TenantGuardError as exc:
         return SkipReason(f"tenants.yaml not usable: {exc}")
     plan = plan_sync(desired, context.instance.get_dynamic_partitions(TENANTS_PARTITION_NAME),

@@ -74,3 +74,19 @@ def test_a_tenant_without_a_dataset_fails_the_step_in_one_line_naming_it(tenant_
     message = failure(result)
     assert message.startswith(f"{tenant}: ") and f"no dataset directory for tenant '{tenant}'" in message
     assert "\n" not in message
+
+
+def test_a_dataset_blocked_by_dataset_valid_is_not_materialized_and_the_run_says_why(tenant_world):
+    """One bad record in 21 (rejected share 1/21 > 1%): the check fails with a round number, the step fails with
+    the check's reason as its one line, and no materialization claims the dataset is ready to train on."""
+    tenant = tenant_world.ids[0]
+    path = tenant_world.settings.datasets_root / tenant / "v0001.jsonl"
+    lines = path.read_text().splitlines()[:20]
+    path.write_text("\n".join([*lines, '{"record_id": "broken", "tenant_id": "' + tenant + '"}']) + "\n")
+    result = tenant_world.materialize([finetune_dataset], tenant)
+    assert not result.success
+    assert result.asset_materializations_for_node("finetune_dataset") == []
+    valid = check(result, "dataset_valid")
+    assert not valid.passed and valid.metadata["rejected_share"].value == 0.04762
+    message = failure(result)
+    assert message.startswith(f"dataset_valid blocked tenant {tenant}: ") and "\n" not in message

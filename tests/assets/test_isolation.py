@@ -25,10 +25,17 @@ def test_a_candidate_trained_on_another_tenants_records_fails_the_blocking_check
     w = gated_world.gated
     w.register(w.a, w.train(w.a) + w.train(w.b))
     result = gated_world.materialize([isolation_report], w.a.id)
-    assert not result.success and "blocking" in failure(result)
+    assert not result.success
+    # the run page's failure is the check's reason in one line, not Dagster's blocking-check traceback
+    assert failure(result).startswith(f"cross_tenant_isolation blocked tenant {w.a.id}: isolation failed: ")
+    assert f"data of {w.b.id} found" in failure(result)
     failed = check(result, "cross_tenant_isolation")
     assert not failed.passed and failed.severity.value == "ERROR"
     assert failed.metadata["failed_sources"].value == w.b.id
+    numbers = {k: v.value for k, v in failed.metadata.items() if isinstance(v.value, float)}
+    assert {"max_exposure_bits", "exposure_threshold_bits", "min_adjusted_p_value", "membership_auc", "sources_tested",
+            "records_scored", "power", "seconds"} <= set(numbers)
+    assert numbers["min_adjusted_p_value"] < 0.01 and numbers["sources_tested"] == 2.0
     assert metadata(result, "isolation_report")["verdict"] == "failed"
 
 

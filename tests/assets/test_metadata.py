@@ -23,3 +23,23 @@ def test_pipes_and_newlines_in_a_cell_do_not_add_columns_or_rows():
 def test_a_value_missing_from_a_later_row_keeps_the_table_rectangular():
     table = md_table([{"a": 1, "b": 2}, {"a": 3}])
     assert [line.count("|") for line in table.splitlines()] == [3, 3, 3, 3]
+
+
+def test_numbers_are_rounded_for_display_and_an_unmeasured_one_is_left_out():
+    from tenantguard.assets.metadata import plottable
+
+    assert plottable({"rejected_share": 1 / 21, "n": 12.0, "auc": float("nan"), "inf": float("inf")}) == {
+        "rejected_share": 0.04762, "n": 12.0}
+
+
+def test_the_isolation_check_numbers_say_their_unit_and_count_the_records_scored():
+    from tenantguard.assets.metadata import isolation_check_numbers
+
+    numbers = isolation_check_numbers({
+        "isolation.max_exposure": 3.2109876, "isolation.sanity.exposure_threshold": 11.965784, "isolation.min_p_value":
+        0.5, "isolation.max_membership_auc": 0.51234, "isolation.n_sources": 2.0, "isolation.ran.membership": 1.0,
+        "isolation.budget.records_per_source": 40.0, "isolation.budget.power": 0.95, "isolation.elapsed_s": 3.14159})
+    assert numbers == {"max_exposure_bits": 3.211, "exposure_threshold_bits": 11.97, "min_adjusted_p_value": 0.5,
+                       "membership_auc": 0.5123, "sources_tested": 2.0, "records_scored": 160.0, "power": 0.95,
+                       "seconds": 3.142}
+    assert "records_scored" not in isolation_check_numbers({"isolation.n_sources": 2.0})  # membership did not run

@@ -47,3 +47,27 @@ def test_a_dagster_run_gets_the_configured_resource(dagster_instance, tmp_path):
     result = materialize([where], resources={"tenantguard": TenantGuardResource(home=str(home))},
                          instance=dagster_instance)
     assert result.success and result.output_for_node("where") == str(home.resolve())
+
+
+def test_tuner_and_thresholds_override_the_environment_and_a_bad_threshold_is_named(tg_home, monkeypatch):
+    monkeypatch.setenv("TENANTGUARD_TUNER", "ngram")
+    s = TenantGuardResource(tuner="tests.plugins.tuner_wrapped:make", thresholds={"isolation_alpha": 0.05}).settings()
+    assert s.tuner == "tests.plugins.tuner_wrapped:make"
+    assert s.thresholds.isolation_alpha == 0.05 and s.thresholds.max_rejected_share == 0.01
+    from tenantguard.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"thresholds: unknown name\(s\) \['alpha'\]; expected some of max_rejected"):
+        TenantGuardResource(thresholds={"alpha": 0.05}).settings()
+
+
+def test_features_limit_the_gated_models_but_every_tenant_stays_a_source(tg_home):
+    from tenantguard.assets.resource import gated_tenant
+    from tenantguard.errors import TenantGuardError
+
+    tg_home.mkdir(parents=True)
+    dump_tenants([ACME, BOREALIS], tg_home / "tenants.yaml")
+    tenants = TenantGuardResource(features=["search"]).tenants()
+    assert [t.id for t in tenants] == ["acme", "borealis"]  # acme's data is still audited as a source
+    assert gated_tenant(tenants, "borealis").features == ("search",)
+    with pytest.raises(TenantGuardError, match="tenant 'acme' serves none of the features this Dagster project gates"):
+        gated_tenant(tenants, "acme")

@@ -71,7 +71,7 @@ def test_the_first_run_tells_the_whole_story_and_the_table_agrees(runs):
     assert list(rows) == TENANTS
     for r in rows.values():
         assert re.fullmatch(r"[0-9a-f]{16}", r["digest"]) and r["model"] == f"support-assistant.{r['tenant']}"
-    assert {t: (r["champion"], r["candidate"], r["status"]) for t, r in rows.items()} == {
+    assert {t: (r["champion"], r["newest"], r["status"]) for t, r in rows.items()} == {
         "acme-health": ("1", "1", "promoted"), "borealis-bank": ("1", "1", "promoted"),
         "cobalt-logistics": ("1", "2", "rolled_back"), "dune-retail": ("1", "2", "rejected"),
         "ember-legal": ("1", "2", "rejected"), "fjord-energy": ("1", "1", "promoted")}

@@ -63,6 +63,28 @@ def test_another_tenants_data_in_a_version_fails_it_rejects_it_and_audits_the_re
     assert b_text[:25] not in json.dumps(out.rows)
 
 
+def test_the_html_report_sits_beside_the_json_and_the_version_links_it_in_its_description(world):
+    """The MLflow UI user's view: the version says rejected and why, and links the per-source HTML report, which
+    names the source tenant and the tests but carries none of its text."""
+    world.register(world.a, world.train(world.a))
+    leaky = world.register(world.a, world.train(world.a) + world.train(world.b), alias=None)
+    out = evaluate_isolation(world.settings, world.reg, world.tenants, world.a, FEATURE, version=leaky)
+    assert world.tags(world.a, leaky)[T.TAG_ISOLATION_REPORT] == f"runs:/{out.mlflow_run_id}/isolation_report.html"
+    path = world.reg.client.download_artifacts(out.mlflow_run_id, "isolation_report.html", str(world.settings.home))
+    html = Path(path).read_text(encoding="utf-8")
+    assert f"Source tenant {world.b.id}: <span class='failed'>failed</span>" in html
+    assert "canary exposure (max, bits)" in html and "membership inference" in html
+    for r in world.train(world.b):
+        if not is_canary_record(r):
+            assert r["completion"][:25] not in html and r["prompt"][:25] not in html
+    description = world.reg.client.get_model_version(world.name(world.a), leaky).description
+    assert description.startswith("**Rejected: not promoted.** isolation failed: ")
+    assert "Isolation audit: **failed**" in description and "Behavior suite: not run yet." in description
+    run = world.reg.client.get_run(out.mlflow_run_id)
+    assert (f"[isolation report (HTML)](#/experiments/{run.info.experiment_id}/runs/{out.mlflow_run_id}"
+            f"/artifacts/isolation_report.html)") in description
+
+
 def test_without_a_candidate_the_gate_says_what_to_run(world):
     with pytest.raises(TenantGuardError, match=r"support-assistant\.\S+ has no `candidate` alias: run candidate_model"):
         evaluate_isolation(world.settings, world.reg, world.tenants, world.a, FEATURE)

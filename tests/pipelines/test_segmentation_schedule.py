@@ -37,7 +37,7 @@ def test_each_request_is_keyed_by_day_and_tenant_and_tagged_with_the_schedule(in
 def test_the_schedule_runs_segmentation_job_daily_in_utc_from_the_start():
     assert segmentation_daily_schedule.job_name == "segmentation_job"
     assert segmentation_daily_schedule.execution_timezone == "UTC"
-    assert segmentation_daily_schedule.default_status == DefaultScheduleStatus.RUNNING
+    assert segmentation_daily_schedule.default_status == DefaultScheduleStatus.STOPPED  # a newcomer launches nothing
 
 
 def test_segmentation_job_runs_every_audit_kind_for_one_tenant_partition():

@@ -116,3 +116,35 @@ def test_a_rolled_back_version_is_not_re_promoted_by_a_rerun_of_its_gates(world)
     again = promote(reg, NAME, v2, audit)
     assert not again.changed and "rolled back" in again.note
     assert reg.alias_version(NAME, "champion") == v1
+
+
+def test_a_rejected_version_loses_candidate_once_both_gates_have_spoken(world):
+    """The registry list must not show a rejected version as @candidate; but while the other gate of the same
+    run may still be reading `candidate`, the alias stays."""
+    from tenantguard.registry.promotion import reject
+
+    _, reg, (v1, v2, *_), audit = world
+    reg.point_alias(NAME, "candidate", v2)
+    reg.tag_version(NAME, v2, {T.TAG_ISOLATION: "failed"})
+    reject(reg, NAME, v2, "isolation failed: data of borealis found", audit, run_id=None)
+    assert reg.alias_version(NAME, "candidate") == v2  # behavior has not tagged yet
+    reg.tag_version(NAME, v2, {T.TAG_BEHAVIOR: "passed"})
+    reject(reg, NAME, v2, "isolation failed: data of borealis found", audit, run_id=None)  # idempotent, settles
+    assert reg.alias_version(NAME, "candidate") is None
+    description = reg.client.get_model_version(NAME, v2).description
+    assert description.startswith("**Rejected: not promoted.** isolation failed: data of borealis found")
+
+
+def test_a_rolled_back_version_loses_candidate_and_both_descriptions_say_what_happened(world):
+    _, reg, (v1, v2, *_), audit = world
+    for v in (v1, v2):
+        passed(reg, v)
+        reg.point_alias(NAME, "candidate", v)
+        promote(reg, NAME, v, audit)
+    assert reg.alias_version(NAME, "candidate") == v2
+    rollback(reg, NAME, "refusal rate dropped in production", audit)
+    assert reg.alias_version(NAME, "candidate") is None and reg.alias_version(NAME, "champion") == v1
+    rolled = reg.client.get_model_version(NAME, v2).description
+    assert rolled.startswith("**Rolled back** at ") and "refusal rate dropped in production" in rolled
+    restored = reg.client.get_model_version(NAME, v1).description
+    assert restored.startswith("**Champion** (serving)") and f"when version {v2} was rolled back" in restored

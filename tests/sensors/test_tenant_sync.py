@@ -46,9 +46,9 @@ def _tenants(ids):
     return [Tenant(id=t, name=t, region="eu-west", features=("support-assistant",), system_prompt="hi") for t in ids]
 
 
-def _tick(instance):
+def _tick(instance, resource=None):
     """One sensor evaluation on the real instance; its partition requests applied as the daemon would."""
-    ctx = build_sensor_context(instance=instance, resources={"tenantguard": TenantGuardResource()})
+    ctx = build_sensor_context(instance=instance, resources={"tenantguard": resource or TenantGuardResource()})
     result = tenant_sync_sensor(ctx)
     if isinstance(result, SensorResult):
         for req in result.dynamic_partitions_requests:
@@ -126,3 +126,12 @@ def test_sync_partitions_applies_a_page_directly(tg_home, instance):
     assert plan.add == ["a1", "b1"] and plan.remaining == 1
     sync_partitions(instance, ["a1", "b1", "c1"], page_size=2)
     assert sorted(instance.get_dynamic_partitions("tenants")) == ["a1", "b1", "c1"]
+
+
+def test_a_project_gating_some_features_gets_partitions_only_for_tenants_serving_them(tg_home, instance):
+    settings = Settings.from_env()
+    settings.ensure_home()
+    search = Tenant(id="borealis", name="B", region="us-east", features=("search",), system_prompt="yo")
+    dump_tenants([*_tenants(["acme"]), search], settings.tenants_file)
+    _tick(instance, TenantGuardResource(features=["search"]))
+    assert instance.get_dynamic_partitions("tenants") == ["borealis"]
