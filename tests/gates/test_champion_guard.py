@@ -49,7 +49,7 @@ def test_a_champion_moved_onto_a_rejected_version_is_moved_back_tagged_described
     assert (action.intruder, action.restored) == (v2, v1) and reg.alias_version(NAME, "champion") == v1
     mv = reg.client.get_model_version(NAME, v2)
     assert "outside tenantguard" in mv.tags[T.TAG_GUARD] and "status rejected" in mv.tags[T.TAG_GUARD]
-    assert mv.description.startswith("**tenantguard champion guard:** @champion was set to v2 outside tenantguard")
+    assert "**Champion guard:** @champion was set to v2 outside tenantguard" in mv.description
     log = AuditLog.from_settings(s)
     [entry] = [e for e in log.entries() if e.action == "champion.restore"]
     assert (entry.actor, entry.before, entry.after) == ("system:registry_watch", v2, v1) and log.verify().ok
