@@ -75,6 +75,10 @@ def test_the_first_run_tells_the_whole_story_and_the_table_agrees(runs):
         "acme-health": ("1", "1", "promoted"), "borealis-bank": ("1", "1", "promoted"),
         "cobalt-logistics": ("1", "2", "rolled_back"), "dune-retail": ("1", "2", "rejected"),
         "ember-legal": ("1", "2", "rejected"), "fjord-energy": ("1", "1", "promoted")}
+    # one key's abuse blocks that key; only the leak and the sweep the model complied with kill a feature
+    assert {t: re.sub(r"#\d+", "#N", r["kill switches"]) for t, r in rows.items()} == {
+        "acme-health": "-", "borealis-bank": "-", "cobalt-logistics": "1 key blocked #N",
+        "dune-retail": "1 key blocked #N", "ember-legal": "feature killed #N", "fjord-energy": "feature killed #N"}
     assert "FAILED" not in first
 
 
@@ -100,8 +104,9 @@ def test_a_second_run_prints_the_same_story_says_what_it_reused_and_changes_noth
     from tenantguard.killswitch.store import KillSwitchStore
 
     switches = KillSwitchStore.from_settings(_settings(home)).list()
-    assert sorted(s.scope.tenant for s in switches) == ["cobalt-logistics", "dune-retail", "ember-legal",
-                                                        "fjord-energy"]
+    assert {(s.scope.tenant, s.scope.api_key) for s in switches} == {
+        ("cobalt-logistics", "cobalt-logistics-probe"), ("dune-retail", "dune-retail-wallet"), ("ember-legal", None),
+        ("fjord-energy", None)}
 
 
 def test_abuse_alerts_say_per_tenant_what_was_found_and_what_each_got(runs):

@@ -49,7 +49,7 @@ def test_summary_rows_show_a_dash_for_what_is_not_there_yet(tg_home):
     assert rows[0] | {"digest": "?"} == {
         "tenant": first.id, "dataset": DATASET_VERSION, "digest": "?", "kept": prepared.kept, "quarantined": 0,
         "model": f"support-assistant.{first.id}", "champion": "-", "candidate": "-", "status": "-",
-        "isolation": "-", "behavior": "-"}
+        "isolation": "-", "behavior": "-", "kill switches": "-"}
     assert rows[0]["digest"] == prepared.digest and prepared.kept == 300
     assert (rows[1]["dataset"], rows[1]["digest"], rows[1]["kept"]) == ("-", "-", 0)
 
@@ -90,3 +90,20 @@ def test_the_home_line_says_which_world_and_which_flags_do_not_apply_to_it():
     assert world_line(False, 6, 7, 6, 7) == "existing world reused: 6 tenants, seed 7"
     assert world_line(False, 6, 7, 3, 9) == ("existing world reused: 6 tenants, seed 7; --tenants 3 and --seed 9 "
                                              "shape a new world only: point TENANTGUARD_HOME at an empty directory")
+
+
+def test_the_kill_switch_column_names_a_killed_feature_and_blocked_keys_but_not_other_tenants_keys():
+    from tenantguard.demo.run import switches_in_force
+    from tenantguard.killswitch.scope import Scope
+    from tenantguard.killswitch.switch import Fallback, Switch, utcnow
+    from tenantguard.tenants import Tenant
+
+    def sw(i, **scope):
+        return Switch(id=i, scope=Scope(**scope), state="engaged", mode="enforce", fallback=Fallback(), reason="r",
+                      incident_id=None, actor="a", updated_at=utcnow())
+
+    acme = Tenant("acme", "Acme", "eu-west", ("chat",), "p")
+    switches = [sw(1, feature="chat", tenant="acme", api_key="k1"), sw(2, feature="chat", tenant="acme", api_key="k2"),
+                sw(3, feature="chat", tenant="globex", api_key="k3"), sw(4, region="eu-west")]
+    assert switches_in_force(switches, acme, "chat") == "feature killed #4; 2 keys blocked #1, #2"
+    assert switches_in_force(switches[:3], acme, "search") == "-"

@@ -53,3 +53,16 @@ def test_stale_snapshot_is_reported_as_stale_reason(sqlite_url):
     d = provider.resolve_boolean_details("support-assistant", True, EvaluationContext("acme"))
     assert d.value is True and d.reason == Reason.STALE and d.flag_metadata["stale"] is True
     provider.shutdown()
+
+
+def test_the_api_key_attribute_reaches_key_scoped_switches(sqlite_url):
+    KillSwitchStore(sqlite_url).engage({"feature": "chat", "tenant": "acme", "api_key": "ak-1"}, actor=RESPONDER,
+                                       reason="extraction")
+    api.set_provider(KillSwitchProvider(KillSwitchClient(sqlite_url, background=False, stale_after=3600)),
+                     domain="tg-key")
+    try:
+        client = api.get_client("tg-key")
+        assert client.get_boolean_value("chat", True, EvaluationContext("acme", {"api_key": "ak-1"})) is False
+        assert client.get_boolean_value("chat", True, EvaluationContext("acme", {"api_key": "ak-2"})) is True
+    finally:
+        api.clear_providers()

@@ -3,19 +3,20 @@ Stealing Attacks", EuroS&P) plus three signals PRADA lacks for text APIs.
 
 Signals, evaluated once a key has >= `min_queries` queries (re-evaluated every `every` queries):
 - prada: the minimum cosine distance of each new query (word 1-2-grams hashed to 256 signed dims) to
-  the key's last 64 queries; Shapiro-Wilk W over the last <= 300 distances below `delta`. Natural queries give a roughly
-  normal spread; synthetic probes (perturbations of one seed, slot fills) do not.
-- params: >= half the queries ask for `logprobs`/`top_logprobs`/`logit_bias`/`echo`, which only
-  distillation and logit-recovery attacks need.
-- templated: >= 60% of the queries share one skeleton (first four words, digits folded, length
-  in buckets of four words) while >= 90% of them are distinct: slot-filling over one template.
-- coverage: the key keeps adding new vocabulary at >= `coverage_rate` new words per query over its
-  last 100 queries (a sweep of the input space; natural use saturates).
-Score = prada + params + templated + 0.5 * coverage; alert at >= 2. Benign heavy users: natural
-distances (W high), no extraction parameters, no single skeleton -> score <= 0.5. Legitimate batch
-jobs: templated (one skeleton over the tenant's own documents) but their fills are whole documents,
-so min-distances stay spread (W high) and no logit parameters -> score <= 1.5. Key rotation: queries
-that ask for extraction parameters are also tracked per (tenant, skeleton), across keys.
+  the key's last 64 queries; Shapiro-Wilk W over the last <= 300 distances below `delta`, identical resends
+  (retries) left out. Natural queries give a roughly normal spread; synthetic probes do not.
+- params: >= half the queries expose the output distribution: a logit_bias map, echo, or logprobs over
+  >= 5 alternatives (`request.TOP_LOGPROBS`); a classifier reading one or two is not counted.
+- bias_grid: >= 30% of the queries carry a logit_bias map and >= `bias_grid` distinct maps: a logit-recovery
+  sweep (Carlini et al. 2024). Worth 2: decisive alone.
+- perturbation: >= 40% of the queries re-send an earlier one of the same length with at most a third of
+  the words replaced in place, and those edits touch >= half the word positions. A sweep edits its seeds
+  anywhere; a templated job only fills its slots. Worth 2: decisive alone.
+- templated: >= 60% of the queries share one skeleton while >= 90% are distinct (0.5: honest batch jobs
+  look like this too, so it never decides alone).
+- coverage: >= `coverage_rate` new words per query over the last 100 queries (0.5).
+Score = the weighted sum (WEIGHTS); alert at >= 2. Key rotation: queries with extraction parameters are
+also tracked per (tenant, skeleton) across keys, and that alert lists every key.
 Per-key state is bounded (last `keep` vectors, 300 distances, <= 20k vocabulary hashes) and at most
 `max_actors` actors are kept, least recently seen evicted.
 """
