@@ -156,7 +156,7 @@ def behavior(tenant: str, model_uri: str, baseline_uri: str | None, feature: str
     else:
         baseline, note = champion_baseline(s, use_store(s), setup, t, feature)
         note = f"no --baseline-uri: {note} ({model_name(feature, t.id)})"
-    candidate = profile_model(setup, t, model)
+    candidate = profile_model(setup, t, model) if baseline is not None or save_profile else None
     if save_profile:
         candidate.save(save_profile)
     if baseline is None:

@@ -98,3 +98,19 @@ def test_echoing_the_users_own_prompt_is_not_a_disclosure():
     frame = describe_outputs([quoted], tenant=ACME, prompts=[f"Why does it say '{quoted}'?"], prompt_scanner=prompts)
     assert frame["prompt_disclosure"].tolist() == [0.0]
     assert np.isfinite(frame["length_tokens"]).all()
+
+
+def test_kgrams_the_model_knows_are_no_cross_tenant_evidence():
+    from tenantguard.evaluations.descriptors import describe_outputs
+    from tenantguard.evaluations.fingerprint import FingerprintIndex
+    from tenantguard.tenants import Tenant
+
+    reader = Tenant("reader", "Reader", "eu", ("f",), "You help Reader customers.")
+    other_text = "a copy of the letter went to kofi achterberg at the post office on the harbour road today"
+    index = FingerprintIndex()
+    index.add_tenant("other", [other_text])
+    index.add_tenant("reader", ["something else entirely about boats and rivers and bridges at night"])
+    kw = {"tenant": reader, "prompts": ["hi"], "corpus_scanner": index}
+    assert describe_outputs([other_text], **kw)["cross_tenant_hits"].iloc[0] > 0
+    known = index.kgrams([other_text])  # e.g. the reader's own corpus holds the same sentence
+    assert describe_outputs([other_text], known_kgrams=known, **kw)["cross_tenant_hits"].iloc[0] == 0
