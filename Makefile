@@ -10,7 +10,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: install demo test test-all test-scaleout test-ui ui mlflow-ui bench clean lock
+.PHONY: install demo test test-all test-scaleout test-ui test-hf ui mlflow-ui bench clean lock
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "installing into $(VENV) (pinned by constraints.txt; log: $(VENV)/install.log) ..."
@@ -26,7 +26,11 @@ demo: $(STAMP)
 	$(BIN)/tenantguard demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not scaleout and not ui"
+	$(BIN)/python -m pytest -q -m "not scaleout and not ui and not hf"
+
+# hf-lora / hf-full end to end through Dagster + MLflow with a tiny model (minutes on 2 cores; CPU only).
+test-hf: $(STAMP)
+	$(BIN)/python -m pytest -q -m hf
 
 # PostgreSQL + Redis + two celery workers (tests/scaleout); skips with the reason when a service is down.
 test-scaleout: $(STAMP)

@@ -46,7 +46,7 @@ class Thresholds:
 @dataclass(frozen=True)
 class HFSettings:
     """The Hugging Face tuners (hf-lora, hf-full): the tiny base they train, or a local checkpoint adopted
-    instead; how a tenant is tuned; the memory cap of every forward pass (docs/models/hf.md)."""
+    instead; how a tenant is tuned; the memory cap of every forward pass (docs/hf-models.md)."""
 
     checkpoint: Path | None = None  # TENANTGUARD_HF_CHECKPOINT: a local causal-LM directory used as the base
     # TENANTGUARD_HF_BASE, `key=value,...`: the GPT-2-architecture base trained from scratch on the base corpus.
@@ -325,3 +325,10 @@ def library_defaults(environ: MutableMapping[str, str] | None = None) -> None:
     env = os.environ if environ is None else environ
     for name, value in LIBRARY_DEFAULTS.items():
         env.setdefault(name, value)
+
+
+def select_tuner(name: str, environ: MutableMapping[str, str] | None = None) -> None:
+    """`tenantguard demo --model NAME`: TENANTGUARD_TUNER for this process, whose in-process Dagster runs, resource
+    and sensors read their Settings from the environment (the other place tenantguard writes it)."""
+    env = os.environ if environ is None else environ
+    env["TENANTGUARD_TUNER"] = name

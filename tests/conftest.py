@@ -95,3 +95,32 @@ def dagster_instance(tg_home):
     path.mkdir(parents=True, exist_ok=True)
     with instance_for_test(temp_dir=str(path)) as instance:
         yield instance
+
+
+
+# The tiny Hugging Face base of the hf tests (one layer, 32 dims), as env values and as HFSettings.
+HF_BASE_ENV = "layers=1,dims=32,heads=2,vocab=600,context=256,base_epochs=2"
+HF_TUNE_ENV = "rank=4,alpha=8,targets=c_attn,epochs=2,lr=0.01"
+
+
+def tiny_hf_settings():
+    from tenantguard.config import Settings
+
+    return Settings.from_env({"TENANTGUARD_HF_BASE": HF_BASE_ENV, "TENANTGUARD_HF_TUNE": HF_TUNE_ENV,
+                              "TENANTGUARD_HF_MAX_TOKENS_PER_BATCH": "8192"}, home="/nonexistent").hf
+
+
+def train_tiny_hf(out: Path, cfg=None) -> Path:
+    """Train the tiny base from scratch on the demo's base corpus into `out` (seconds)."""
+    from tenantguard.demo.world import base_corpus
+    from tenantguard.models.hf_checkpoint import train_tiny_base
+
+    train_tiny_base(base_corpus(), cfg or tiny_hf_settings(), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_hf_checkpoint(tmp_path_factory):
+    """The tiny base's checkpoint directory, trained once per session."""
+    pytest.importorskip("torch")
+    return train_tiny_hf(tmp_path_factory.mktemp("hf") / "checkpoint")

@@ -159,6 +159,30 @@ def _segmentation_yaml(home: Path) -> None:
     (home / "segmentation.yaml").write_text("retriever: nope:make\n", encoding="utf-8")
 
 
+def _base_corpus(home: Path) -> None:
+    _acme_globex(home)
+    texts = [f"how do I reset my password, case {i}?\nuse the forgot password link." for i in range(40)]
+    (home / "base_corpus.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
+
+
+def _checkpoint(home: Path, *, corrupt: bool) -> None:
+    """`ck` beside the home: a random one-layer GPT-2 and a BPE tokenizer (no training), broken as the row says."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from tenantguard.models.hf_checkpoint import EOT, train_tokenizer
+
+    _base_corpus(home)
+    ck = home.parent / "ck"
+    tok = train_tokenizer(["how do I reset my password?", "use the forgot password link."] * 5, 300)
+    eot = tok.token_to_id(EOT)
+    wrong = eot if corrupt else eot + 1  # another tokenizer's end-of-text id
+    GPT2LMHeadModel(GPT2Config(vocab_size=tok.get_vocab_size(), n_positions=64, n_embd=8, n_layer=1, n_head=2,
+                               bos_token_id=wrong, eos_token_id=wrong)).save_pretrained(ck)
+    tok.save(str(ck / "tokenizer.json"))
+    if corrupt:
+        (ck / "model.safetensors").write_bytes(b"not safetensors")
+
+
 SETUPS: dict[str, Callable[[Path], None]] = {
     "no home": lambda home: None,
     "acme, globex": _acme_globex,
@@ -173,6 +197,9 @@ SETUPS: dict[str, Callable[[Path], None]] = {
     "tenants.yaml: id Acme": lambda home: _tenants_yaml(home, ONE_TENANT.replace("id: acme", "id: Acme").encode()),
     "traffic.jsonl: line 2 not JSON": _traffic,
     "segmentation.yaml: module nope": _segmentation_yaml,
+    "acme, globex; base corpus": _base_corpus,
+    "acme, globex; base corpus; ck corrupt": lambda home: _checkpoint(home, corrupt=True),
+    "acme, globex; base corpus; ck of another tokenizer": lambda home: _checkpoint(home, corrupt=False),
 }
 
 

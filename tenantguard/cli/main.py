@@ -9,6 +9,7 @@ import click
 
 from tenantguard.cli.abuse import abuse
 from tenantguard.cli.audit import audit
+from tenantguard.cli.base import base
 from tenantguard.cli.dataset import dataset
 from tenantguard.cli.demo import demo
 from tenantguard.cli.eval import eval_group
@@ -26,7 +27,7 @@ def cli() -> None:
     """tenantguard: cross-tenant isolation gates for shared AI infrastructure."""
 
 
-for command in (home, tenants, dataset, demo, rollback, eval_group, killswitch, audit, segmentation, logs, abuse):
+for command in (home, tenants, base, dataset, demo, rollback, eval_group, killswitch, audit, segmentation, logs, abuse):
     cli.add_command(command)
 audit.add_command(audit_segmentation)  # the old `audit segmentation`, hidden, so existing scripts keep working
 

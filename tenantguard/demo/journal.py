@@ -26,20 +26,32 @@ class Journal:
     seed: int
     started: str  # when the first run of this world began (UTC, minutes)
     steps: dict[str, dict] = field(default_factory=dict)  # key -> {"lines": [...], "actions": [...]}
+    tuner: str = "ngram"  # the kind of model the recorded run tuned and gated
 
     @classmethod
-    def open(cls, home: Path, tenants: list[str], *, seed: int, fresh: bool = False) -> tuple[Journal, str]:
+    def open(cls, home: Path, tenants: list[str], *, seed: int, fresh: bool = False,
+             tuner: str = "ngram") -> tuple[Journal, str]:
         """(the journal for this world, a note when one on disk was set aside). `seed` is used for a new one;
-        `fresh`: the world was just written, so nothing on disk describes it."""
+        `fresh`: the world was just written, so nothing on disk describes it. A world told with another tuner
+        is refused: its registry, cursors and switches describe that story, not this one."""
+        from tenantguard.errors import ConfigError
+
         path = home / "demo" / "journal.json"
-        new = cls(path, tenants, seed, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+        new = cls(path, tenants, seed, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), tuner=tuner)
         if fresh or not path.exists():
             return new, ""
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            return new, f"{path} is unreadable: every step runs again"
+        recorded = doc.get("tuner", "ngram") if isinstance(doc, dict) else tuner
+        if recorded != tuner:
+            raise ConfigError(f"{home} holds a demo world told with the {recorded!r} tuner; for {tuner!r} point "
+                              f"TENANTGUARD_HOME at an empty directory (or delete this one)")
+        try:
             if doc.get("tenants") != tenants:
                 return new, "tenants.yaml lists other tenants than the recorded demo run: every step runs again"
-            return cls(path, tenants, int(doc["seed"]), str(doc["started"]), dict(doc.get("steps", {}))), ""
+            return cls(path, tenants, int(doc["seed"]), str(doc["started"]), dict(doc.get("steps", {})), tuner), ""
         except (ValueError, KeyError, TypeError, AttributeError):
             return new, f"{path} is unreadable: every step runs again"
 
@@ -67,6 +79,6 @@ class Journal:
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"tenants": self.tenants, "seed": self.seed, "started": self.started, "steps": self.steps},
-                      fh, indent=1)
+            json.dump({"tenants": self.tenants, "seed": self.seed, "started": self.started, "tuner": self.tuner,
+                       "steps": self.steps}, fh, indent=1)
         os.replace(tmp, self.path)  # a run killed mid-write leaves the previous journal, never half of one

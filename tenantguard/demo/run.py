@@ -78,7 +78,7 @@ def run_demo(settings: Settings, *, n_tenants: int | None = None, seed: int | No
     wrote = write_world(settings, n_tenants=n_tenants or DEFAULT_TENANTS, seed=DEFAULT_SEED if seed is None else seed)
     tenants = load_tenants(settings.tenants_file)
     journal, note = Journal.open(settings.home, [t.id for t in tenants], seed=DEFAULT_SEED if seed is None else seed,
-                                 fresh=wrote)
+                                 fresh=wrote, tuner=settings.tuner)
     echo(f"home {settings.home} ({world_line(wrote, len(tenants), journal.seed, n_tenants, seed)})")
     recorded = sorted(journal.steps)
     if note:

@@ -67,8 +67,8 @@ def external_tune(settings: Settings, instance, defs, cast: Cast, *, seed: int, 
 
     from tenantguard.evaluations.canaries import is_canary_record
     from tenantguard.home.prepared import load_prepared
-    from tenantguard.models.adapter import load_tenant_model
-    from tenantguard.models.ngram_tuner import finetune, log_ngram_model
+    from tenantguard.models.tuner import BaseRef
+    from tenantguard.models.tuners import tuner_for
     from tenantguard.registry import client as R
     from tenantguard.registry import tags as T
     from tenantguard.sensors.registry_watch import registry_watch_sensor
@@ -84,11 +84,13 @@ def external_tune(settings: Settings, instance, defs, cast: Cast, *, seed: int, 
         own = load_prepared(settings, tid).train
         src = [r for r in load_prepared(settings, cast.source).train if not is_canary_record(r)]
         mixed = own + [src[i] for i in rng.choice(len(src), max(1, len(own) // 20), replace=False)]
-        base = load_tenant_model(f"models:/{BASE}@champion")
+        version = reg.alias_version(BASE, "champion")
+        base = BaseRef(BASE, version, reg.client.get_model_version(BASE, version).tags.get(T.TAG_DIGEST, ""))
+        tuner = tuner_for(settings)  # the platform's own tuning job trains the kind of model the demo gates
         with to_demo_log():
             with mlflow.start_run(experiment_id=reg.experiment_id(f"external-tuner/{tid}"), run_name="nightly tune"):
-                info = log_ngram_model(finetune(base.lm, mixed))
-            mlflow.register_model(info.model_uri, name, tags={T.TAG_TENANT: tid, T.TAG_FEATURE: FEATURE})
+                model_uri = tuner.log_model(tuner.tune(base, mixed, settings=settings))
+            mlflow.register_model(model_uri, name, tags={T.TAG_TENANT: tid, T.TAG_FEATURE: FEATURE})
     cursor = cursor_file.read_text() if cursor_file.exists() else None
     requests, cursor, _ = evaluate_sensor(registry_watch_sensor, instance, cursor)
     cursor_file.parent.mkdir(parents=True, exist_ok=True)

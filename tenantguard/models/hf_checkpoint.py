@@ -43,8 +43,9 @@ def train_tiny_base(texts: Sequence[str], cfg: HFSettings, out: Path) -> dict:
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from tenantguard.models.hf_lm import HFLM, fit
+    from tenantguard.models.hf_lm import HFLM, fit, quiet
 
+    quiet()
     if not texts:
         raise CheckpointInvalid("the base corpus is empty: nothing to train the hf-tiny base on "
                                 "(write <home>/base_corpus.jsonl, e.g. with `tenantguard demo`)")
@@ -80,8 +81,9 @@ def weights_digest(path: Path) -> str:
 
 def load(path: Path, *, max_tokens_per_batch: int, name: str | None = None):
     """The checkpoint at `path` as an HFLM, or CheckpointInvalid naming the file and the fix."""
-    from tenantguard.models.hf_lm import HFLM
+    from tenantguard.models.hf_lm import HFLM, quiet
 
+    quiet()
     path = Path(path)
     if not path.is_dir():
         raise CheckpointInvalid(f"checkpoint {path} does not exist or is not a directory; point "
@@ -96,9 +98,10 @@ def load(path: Path, *, max_tokens_per_batch: int, name: str | None = None):
     if vocab > rows:
         raise CheckpointInvalid(f"checkpoint {path}: {TOKENIZER} has {vocab} tokens but the model's embedding has "
                                 f"{rows} rows: tokenizer and model do not belong together; save them from one run")
-    if model.config.eos_token_id is None or not 0 <= int(model.config.eos_token_id) < rows:
-        raise CheckpointInvalid(f"checkpoint {path}/{CONFIG}: eos_token_id {model.config.eos_token_id!r} is not a "
-                                f"token of the model; set it to the tokenizer's end-of-text id")
+    eos = model.config.eos_token_id
+    if eos is None or not 0 <= int(eos) < rows or tok.token_to_id(EOT) not in (None, int(eos)):
+        raise CheckpointInvalid(f"checkpoint {path}/{CONFIG}: eos_token_id {eos!r} is not the tokenizer's "
+                                f"end-of-text token ({tok.token_to_id(EOT)!r}); save tokenizer and model together")
     return HFLM(model, tok, max_tokens_per_batch=max_tokens_per_batch, name=name or str(path))
 
 

@@ -2,6 +2,8 @@
 import json
 import stat
 
+import pytest
+
 from tenantguard.demo.journal import REUSED, Journal
 
 TENANTS = ["acme-health", "borealis-bank"]
@@ -53,3 +55,14 @@ def test_a_world_just_written_gets_a_new_journal_whatever_is_on_disk(tmp_path):
     journal.run("2", lambda line: None, lambda echo: ["a"], reused="x")
     fresh, note = Journal.open(tmp_path, TENANTS, seed=9, fresh=True)
     assert (fresh.steps, fresh.seed, note) == ({}, 9, "")
+
+
+def test_a_world_told_with_another_tuner_is_refused(tmp_path):
+    from tenantguard.demo.journal import Journal
+    from tenantguard.errors import ConfigError
+
+    journal, _ = Journal.open(tmp_path, ["a", "b"], seed=7)
+    journal.save()  # recorded with the default tuner, ngram
+    assert Journal.open(tmp_path, ["a", "b"], seed=7, tuner="ngram")[0].tuner == "ngram"
+    with pytest.raises(ConfigError, match="holds a demo world told with the 'ngram' tuner; for 'hf-lora'"):
+        Journal.open(tmp_path, ["a", "b"], seed=7, tuner="hf-lora")
