@@ -24,7 +24,7 @@ def model(tiny_hf_checkpoint, tmp_path):
 
 def test_it_is_a_tenant_model_with_token_and_reference_scores(model):
     texts = ["how do I reset my password?", "hi"]
-    assert isinstance(model, TenantModel) and model.can_score and model.kind == "base"
+    assert isinstance(model, TenantModel) and model.can_score and model.kind == "hf-base"
     assert np.allclose(model.score(texts), [r.sum() for r in model.score_tokens(texts)])
     assert np.allclose(model.score_reference(texts), model.score(texts))
     assert len(model.generate(texts, max_new_tokens=3)) == 2

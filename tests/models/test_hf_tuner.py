@@ -142,7 +142,7 @@ def test_the_reference_is_the_base_with_the_adapter_disabled(story):
     texts = ["how do I reset my password?", "hi"]
     cand = load_tenant_model(f"models:/{FEATURE}.{story['tid']}/1")
     base = load_tenant_model(f"models:/{FEATURE}.base/1")
-    assert cand.kind == "lora" and base.kind == "base"
+    assert cand.kind == "hf-lora" and base.kind == "hf-base"
     assert cand.score_reference(texts) == pytest.approx(base.score(texts), abs=1e-4)
     assert base.score_reference(texts) == pytest.approx(base.score(texts))
 
@@ -175,7 +175,7 @@ def test_hf_full_logs_a_full_checkpoint_whose_reference_is_its_base(story):
         uri = tuner.log_model(tuner.tune(BaseRef(f"{FEATURE}.base", "1", digest), train, settings=settings))
     full, base = load_tenant_model(uri), load_tenant_model(f"models:/{FEATURE}.base/1")
     texts = ["vault code?\nit is 4 8 1 5"]
-    assert full.kind == "full" and full.score(texts)[0] > base.score(texts)[0]
+    assert full.kind == "hf-full" and full.score(texts)[0] > base.score(texts)[0]
     assert full.score_reference(texts) == pytest.approx(base.score(texts), abs=1e-4)
 
 
