@@ -30,7 +30,7 @@ def isolation_report(context: AssetExecutionContext, tenantguard: TenantGuardRes
                     metadata={**isolation_check_numbers(r.metrics), "verdict": r.verdict,
                               "failed_sources": ", ".join(r.failed_sources) or "none",
                               "model_version": r.version, "mlflow_run_id": r.mlflow_run_id,
-                              "power": r.power or "not measured"})
+                              "power_statement": r.power or "not measured"})
         batch.record(tid, {**plottable(r.metrics), "verdict": r.verdict, "model": r.name, "model_version": r.version,
                            "mlflow_run_id": r.mlflow_run_id, "per_source": MetadataValue.md(md_table(r.rows)),
                            "base_audit": r.base_summary})

@@ -166,7 +166,7 @@ def summary_rows(settings: Settings, tenants) -> list[dict]:
     from tenantguard.registry.tags import model_name
 
     reg = Registry(settings.mlflow_tracking_uri, settings.artifact_root)
-    switches = KillSwitchStore(settings.killswitch_url).list()
+    switches = KillSwitchStore.from_settings(settings).list()
     rows = []
     for t in tenants:
         try:

@@ -8,7 +8,8 @@ from tenantguard.cli.main import cli
 
 # THE LOCK: users' scripts and runbooks call these; a rename is a decision, made here.
 COMMANDS = {
-    "abuse": None, "audit": {"export", "segmentation", "show", "verify"}, "dataset": {"prepare"}, "demo": None,
+    "abuse": None, "audit": {"export", "segmentation", "show", "verify"}, "base": {"init"}, "dataset": {"prepare"},
+    "demo": None,
     "eval": {"behavior", "isolation"}, "home": None, "killswitch": None, "logs": None, "rollback": None,
     "segmentation": {"audit", "kinds"}, "tenants": {"list"},
 }

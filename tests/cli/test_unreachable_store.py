@@ -79,8 +79,12 @@ def test_eval_behavior(world):
 
 @pytest.mark.parametrize("how", ["--dry-run", "--yes"])
 def test_rollback(world, how):
+    from tenantguard.config import Settings
+    from tenantguard.killswitch.store import KillSwitchStore
+
     w, _ = world
-    assert_one_line(tenantguard("rollback", "--tenant", w.tenants[0].id, "--reason", "x", how))
+    token = KillSwitchStore.from_settings(Settings.from_env()).actors.init_admin("ops")  # authorized, then the store
+    assert_one_line(tenantguard("rollback", "--tenant", w.tenants[0].id, "--reason", "x", "--token", token, how))
 
 
 def test_demo_fails_before_writing_its_world(tg_home):

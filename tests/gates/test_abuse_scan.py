@@ -17,7 +17,7 @@ TICK = 1_800  # rows a tick: the demo traffic spans two ticks, campaigns cross t
 
 def _home(path):
     path.mkdir(parents=True)
-    settings = Settings.from_env({"TENANTGUARD_SECRET": "abuse-scan-test"}, home=path)
+    settings = Settings.from_env({"TENANTGUARD_SECRET": "abuse-scan-test-" + "5f1c0e9a7b2d4c6e8a0b1c2d3e4f5a6b7c8d9e0f"}, home=path)
     dump_tenants([Tenant(t, t, "eu-west", ("support-assistant",), p) for t, p in DEFAULT_TENANTS.items()],
                  settings.tenants_file)
     InferenceLog(settings.inference_log_url).append(generate_traffic(BENIGN_REQUESTS, seed=7).rows)  # the demo's

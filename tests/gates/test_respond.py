@@ -188,7 +188,7 @@ def test_block_key_blocks_each_listed_key_of_the_tenant_and_never_the_feature(se
     done = respond_to_abuse(settings, a, tenants=[ACME])
     assert (done.action, done.note) == ("block_key", "2 key(s) blocked: 2 switch(es) engaged now (#1, #2), "
                                                      "0 already handled for this finding")
-    store = KillSwitchStore(settings.killswitch_url)
+    store = KillSwitchStore.from_settings(settings)
     with pytest.raises(SwitchNotFound):
         store.get(SCOPE)
     with KillSwitchClient(settings.killswitch_url, background=False) as c:

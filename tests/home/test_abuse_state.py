@@ -1,11 +1,14 @@
 """The abuse scanner's state files: keyed with the project secret, per cursor, the newest three kept."""
+import hashlib
+
 from tenantguard.config import Settings
 from tenantguard.home.abuse_state import load_scan_state, save_scan_state
 from tenantguard.home.layout import monitoring_dir
 
 
 def _settings(tmp_path, secret="one"):
-    return Settings.from_env({"TENANTGUARD_SECRET": secret}, home=tmp_path)
+    strong = f"{secret}-{hashlib.sha256(secret.encode()).hexdigest()}"  # Settings refuses weak secrets
+    return Settings.from_env({"TENANTGUARD_SECRET": strong}, home=tmp_path)
 
 
 def test_a_state_round_trips_at_its_cursor_only(tmp_path):

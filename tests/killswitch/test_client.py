@@ -186,7 +186,7 @@ def test_poll_interval_must_be_positive(sqlite_url):
 
 
 def test_a_key_switch_kills_that_key_only_and_beats_a_broader_switch(sqlite_url):
-    st = KillSwitchStore(sqlite_url)
+    st = KillSwitchStore(sqlite_url, key=AUDIT_KEY)
     key = st.engage(Scope(feature="chat", tenant="acme", api_key="ak-7f3e"), actor=RESPONDER, reason="extraction").switch
     with _client(sqlite_url) as c:
         assert c.check("chat", "acme", "eu", "ak-7f3e").switch_id == key.id

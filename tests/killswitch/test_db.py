@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from tenantguard.errors import StoreUnavailable
 from tenantguard.killswitch import db, schema
 
+from .conftest import AUDIT_KEY
+
 
 def engine_with_schema(url):
     engine = db.make_engine(url)
@@ -163,11 +165,11 @@ def test_a_store_made_before_key_scopes_gains_the_api_key_field_and_keeps_its_sw
         conn.execute(old.tables["ks_switches"].insert().values(
             feature="chat", tenant="acme", region="*", state="engaged", mode="enforce", fallback="disable",
             reason="before the upgrade", actor="someone", updated_at="2026-01-01T00:00:00+00:00"))
-    st = KillSwitchStore(db_url)
+    st = KillSwitchStore(db_url, key=AUDIT_KEY)
     kept = st.get(Scope(feature="chat", tenant="acme"))
     assert kept.engaged and kept.reason == "before the upgrade" and kept.scope.api_key is None
     a = st.engage(Scope(feature="chat", tenant="acme", api_key="k1"), actor=Actor.system("t"), reason="r").switch
     b = st.engage(Scope(feature="chat", tenant="acme", api_key="k2"), actor=Actor.system("t"), reason="r").switch
     assert len({kept.id, a.id, b.id}) == 3 and len(st.list()) == 3
-    KillSwitchStore(db_url)  # a second open finds the column and changes nothing
+    KillSwitchStore(db_url, key=AUDIT_KEY)  # a second open finds the column and changes nothing
     assert len(st.list()) == 3

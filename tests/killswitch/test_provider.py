@@ -56,7 +56,7 @@ def test_stale_snapshot_is_reported_as_stale_reason(sqlite_url):
 
 
 def test_the_api_key_attribute_reaches_key_scoped_switches(sqlite_url):
-    KillSwitchStore(sqlite_url).engage({"feature": "chat", "tenant": "acme", "api_key": "ak-1"}, actor=RESPONDER,
+    KillSwitchStore(sqlite_url, key=AUDIT_KEY).engage({"feature": "chat", "tenant": "acme", "api_key": "ak-1"}, actor=RESPONDER,
                                        reason="extraction")
     api.set_provider(KillSwitchProvider(KillSwitchClient(sqlite_url, background=False, stale_after=3600)),
                      domain="tg-key")
