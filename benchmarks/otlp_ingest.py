@@ -4,7 +4,7 @@ each beside tenantguard's own JSONL of the same requests. Targets: OTLP JSON >= 
 process; the receiver >= 2k spans/s with nothing lost (spans sent = rows stored).
 Wall-clock rates depend on what else the machine runs; "per CPU-s" divides by the CPU time of the process
 doing the work (this one for files, the `logs serve` process for the receiver, its start-up included).
-Usage: nice -n 10 python benchmarks/otlp_ingest.py [--quick]"""
+Usage: nice -n 10 python benchmarks/otlp_ingest.py [--quick] [--baseline REV]  (REV: measured first, same run)"""
 from __future__ import annotations
 
 import argparse
@@ -109,27 +109,65 @@ def receiver(rows: list[dict], work: Path) -> tuple[float, float, int, int]:
     return len(rows) / elapsed, len(rows) / cpu, len(rows), stored
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="20k spans for the file, 5k for the receiver")
-    args = ap.parse_args()
-    n_file, n_serve = (20_000, 5_000) if args.quick else (100_000, 20_000)
+def measure(n_file: int, n_serve: int) -> dict:
     rows = generate_traffic(n_file, seed=31).rows[:n_file]
     with tempfile.TemporaryDirectory() as tmp:
         read_rate, otlp_rate, native_rate = file_ingest(rows, Path(tmp))
         serve_rate, serve_cpu, sent, stored = receiver(rows[:n_serve], Path(tmp))
-    (read_wall, read_cpu), (otlp_wall, otlp_cpu), (native_wall, native_cpu) = read_rate, otlp_rate, native_rate
-    print(f"{'path':<44} {'spans/s':>9} {'per CPU-s':>10} {'target':>8} {'ratio':>6}")
-    print(f"{'OTLP JSON file, reader only (parse + map)':<44} {read_wall:>9,.0f} {read_cpu:>10,.0f}")
-    print(f"{'OTLP JSON file, logs ingest --format otlp':<44} {otlp_wall:>9,.0f} {otlp_cpu:>10,.0f} {20_000:>8,} "
-          f"{otlp_wall / 20_000:>6.2f}")
-    print(f"{'native JSONL, same requests':<44} {native_wall:>9,.0f} {native_cpu:>10,.0f} {'':>8} "
-          f"{otlp_wall / native_wall:>6.2f}  (OTLP / native)")
-    print(f"{'logs serve <- SDK OTLP/HTTP exporter':<44} {serve_rate:>9,.0f} {serve_cpu:>10,.0f} {2_000:>8,} "
-          f"{serve_rate / 2_000:>6.2f}")
+    return {"read": read_rate, "otlp": otlp_rate, "native": native_rate, "serve": (serve_rate, serve_cpu),
+            "sent": sent, "stored": stored}
+
+
+def baseline(rev: str, argv: list[str]) -> dict:
+    """This script's measurement of tenantguard as of git `rev` (its package tree on PYTHONPATH, so the
+    `logs serve` process it starts runs that code too)."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = subprocess.run(["git", "-C", str(root), "archive", rev, "tenantguard"], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", tmp], input=tree.stdout, check=True)
+        env = {**os.environ, "PYTHONPATH": tmp}
+        out = subprocess.run([sys.executable, __file__, "--json", *argv], env=env, capture_output=True, text=True,
+                             check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="20k spans for the file, 5k for the receiver")
+    ap.add_argument("--baseline", metavar="REV", help="also measure tenantguard as of this git revision, first")
+    ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one line for --baseline's child
+    args = ap.parse_args()
+    n_file, n_serve = (20_000, 5_000) if args.quick else (100_000, 20_000)
+    base = baseline(args.baseline, ["--quick"] if args.quick else []) if args.baseline else None
+    now = measure(n_file, n_serve)
+    if args.json:
+        import tenantguard
+        print(json.dumps({**now, "package": tenantguard.__file__}))
+        return
+    print(f"load average {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores")
+    if base:
+        print(f"baseline {args.baseline}: package {base['package']}")
+    head = f"{'path':<44} {'spans/s':>9} {'per CPU-s':>10} {'target':>8} {'ratio':>6}"
+    print(head + (f" {'base/s':>9} {'base CPU':>9} {'now/base CPU':>12}" if base else ""))
+    lines = (("read", "OTLP JSON file, reader only (parse + map)", None),
+             ("otlp", "OTLP JSON file, logs ingest --format otlp", 20_000),
+             ("native", "native JSONL, same requests", None),
+             ("serve", "logs serve <- SDK OTLP/HTTP exporter", 2_000))
+    for key, label, target in lines:
+        wall, cpu = now[key]
+        line = f"{label:<44} {wall:>9,.0f} {cpu:>10,.0f} "
+        line += f"{target:>8,} {wall / target:>6.2f}" if target else f"{'':>8} {'':>6}"
+        if base:
+            bwall, bcpu = base[key]
+            line += f" {bwall:>9,.0f} {bcpu:>9,.0f} {cpu / bcpu:>12.2f}"
+        print(line)
+    sent, stored = now["sent"], now["stored"]
     print(f"receiver: {sent} spans sent, {stored} rows stored ({'nothing lost' if sent == stored else 'LOST SPANS'}); "
-          f"file: {n_file} spans in {n_file // SPANS_PER_LINE + 1} lines of {SPANS_PER_LINE}")
-    if sent != stored:
+          f"file: {n_file} spans in {n_file // SPANS_PER_LINE + 1} lines of {SPANS_PER_LINE}; "
+          f"OTLP / native wall {now['otlp'][0] / now['native'][0]:.2f}")
+    if base:
+        print(f"baseline receiver: {base['sent']} sent, {base['stored']} stored")
+    if sent != stored or (base and base["sent"] != base["stored"]):
         sys.exit(1)
 
 

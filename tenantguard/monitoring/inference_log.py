@@ -28,10 +28,17 @@ REQUIRED = ("ts", "tenant_id")
 _TEXT = ("prompt", "completion")
 _SHORT = ("feature", "region", "api_key", "session_id", "model_version", "source_id")
 _COUNTS = ("prompt_tokens", "completion_tokens")
+_COLUMN_SET = frozenset(COLUMNS)
 _TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+# json.dumps(value, sort_keys=True, allow_nan=False) without building an encoder each call (half its cost).
+# No circular-reference markers: a cycle ends in RecursionError, refused like any value that is not JSON.
+_PARAMS_JSON = json.encoder.c_make_encoder(
+    None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ": ", ", ", True, False, False,
+) if json.encoder.c_make_encoder else json.JSONEncoder(sort_keys=True, allow_nan=False).iterencode
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 MAX_TEXT_CHARS = 1_000_000  # a prompt is the whole context (RAG documents, history): generous, but bounded
 MAX_SHORT_CHARS = 256
+_SHORT_LIMITS = tuple((name, MAX_SHORT_CHARS) for name in _SHORT)
 
 _metadata = sa.MetaData()
 inference_log_table = sa.Table(
@@ -58,6 +65,7 @@ def make_engine(url: str) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": 30})
+        sa.event.listen(engine, "connect", _log_pragmas)
     else:
         # A PostgreSQL server that is down fails in seconds, not at the OS's TCP timeout.
         engine = sa.create_engine(url, connect_args={"connect_timeout": 3}
@@ -70,6 +78,15 @@ def make_engine(url: str) -> sa.Engine:
         raise ConfigError(f"inference-log database {parsed.render_as_string(hide_password=True)} is unreachable "
                           f"({first}); start it or fix TENANTGUARD_INFERENCE_LOG_URL") from None
     return engine
+
+
+def _log_pragmas(dbapi_conn, _record) -> None:
+    """An append-mostly log: WAL lets the abuse sensor read while ingest writes, and synchronous=NORMAL
+    syncs at checkpoints instead of at every commit (a power cut may lose the last commits, never corrupt)."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
 
 
 class InferenceLog:
@@ -100,6 +117,8 @@ class InferenceLog:
 
     def _insert(self, clean: list[dict]) -> int:
         with self.engine.begin() as conn:
+            if _skips_seen(conn, clean):
+                return _insert(conn, clean, skip_seen=True)
             clean = _unseen(conn, clean)
             if not clean:
                 return 0
@@ -112,7 +131,7 @@ class InferenceLog:
                             f"row {i} field 'id': {given} is not above the log's last id {last}; ids only grow "
                             f"(omit 'id' to have one assigned)")
                     last = given
-            _insert(conn, clean)
+            _insert(conn, clean, skip_seen=False)
         return len(clean)
 
     def read(self, after_id: int = 0, limit: int = 10_000, *, tenant_id: str | None = None) -> list[dict]:
@@ -142,18 +161,30 @@ class InferenceLog:
 _MARK = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
-def _insert(conn: sa.Connection, rows: list[dict]) -> None:
-    """Insert validated rows. Rows of one shape go to the driver's executemany as tuples: the SQL compiler's
-    per-row parameter processing would cost as much as the insert itself (benchmarks/otlp_ingest.py)."""
+def _skips_seen(conn: sa.Connection, rows: list[dict]) -> bool:
+    """Whether the database itself can skip rows it holds (ON CONFLICT (source_id) DO NOTHING) and count what
+    went in: SQLite's and PostgreSQL's drivers sum executemany's rowcount. Not for rows carrying their own
+    `id` (an id at or below the last is an error unless the row is a duplicate, so duplicates go first)."""
+    return (conn.dialect.name in ("sqlite", "postgresql") and conn.dialect.paramstyle in _MARK
+            and not any("id" in r for r in rows))
+
+
+def _insert(conn: sa.Connection, rows: list[dict], *, skip_seen: bool) -> int:
+    """Insert validated rows and return how many went in; `skip_seen` (`_skips_seen`): rows whose source_id
+    the table or an earlier row holds are skipped by the database. Rows of one shape go to the driver's
+    executemany as tuples: the SQL compiler's per-row parameter processing would cost as much as the insert
+    itself (benchmarks/otlp_ingest.py)."""
     cols = tuple(rows[0])
     mark = _MARK.get(conn.dialect.paramstyle)
     if mark is None or any(tuple(r) != cols for r in rows):
-        conn.execute(inference_log_table.insert(), rows)
-        return
+        conn.execute(inference_log_table.insert(), rows)  # never with skip_seen: ids make shapes differ
+        return len(rows)
     quote = conn.dialect.identifier_preparer.quote
     sql = (f"INSERT INTO {quote(inference_log_table.name)} ({', '.join(map(quote, cols))}) "
-           f"VALUES ({', '.join([mark] * len(cols))})")
-    conn.exec_driver_sql(sql, [tuple(r.values()) for r in rows])
+           f"VALUES ({', '.join([mark] * len(cols))})"
+           + (f" ON CONFLICT ({quote('source_id')}) DO NOTHING" if skip_seen else ""))
+    result = conn.exec_driver_sql(sql, [tuple(r.values()) for r in rows])
+    return result.rowcount if skip_seen else len(rows)
 
 
 def _add_source_id(engine: sa.Engine) -> None:
@@ -186,17 +217,21 @@ def _unseen(conn: sa.Connection, rows: list[dict]) -> list[dict]:
 
 
 def validate_row(row: Any, where: str, *, max_text_chars: int = MAX_TEXT_CHARS) -> dict:
-    """One row in table shape, or InferenceLogInvalid naming `where` and the field."""
+    """One row in table shape, or InferenceLogInvalid naming `where` and the field.
+
+    Called once a row on every ingest path: the common case (ASCII text within limits) is checked inline,
+    without a call per field; anything else takes `_text`'s full path."""
     if not isinstance(row, dict):
         raise InferenceLogInvalid(f"{where}: expected a JSON object with keys {list(COLUMNS)}")
-    unknown = sorted(set(row) - set(COLUMNS))
-    if unknown:
-        raise InferenceLogInvalid(f"{where}: unknown field(s) {unknown}; allowed: {list(COLUMNS)}")
+    if not _COLUMN_SET.issuperset(row):
+        raise InferenceLogInvalid(f"{where}: unknown field(s) {sorted(set(row) - _COLUMN_SET)}; "
+                                  f"allowed: {list(COLUMNS)}")
+    get = row.get
     for key in REQUIRED:
-        if row.get(key) in (None, ""):
+        if get(key) in (None, ""):
             raise InferenceLogInvalid(f"{where}: missing required field '{key}'")
-    out: dict[str, Any] = {name: None for name in COLUMNS}
-    if row.get("id") is not None:
+    out: dict[str, Any] = {}
+    if get("id") is not None:
         out["id"] = _count(row["id"], where, "id", positive=True)
     out["ts"] = _ts(row["ts"], where)
     tenant = row["tenant_id"]
@@ -204,21 +239,22 @@ def validate_row(row: Any, where: str, *, max_text_chars: int = MAX_TEXT_CHARS) 
         raise InferenceLogInvalid(
             f"{where} field 'tenant_id': {str(tenant)[:50]!r} must match ^[a-z0-9][a-z0-9-]{{1,39}}$")
     out["tenant_id"] = tenant
-    for name in _SHORT:
-        out[name] = _text(row.get(name), where, name, MAX_SHORT_CHARS)
-    for name in _TEXT:
-        out[name] = _text(row.get(name), where, name, max_text_chars)
+    for name, limit in _SHORT_LIMITS + tuple((n, max_text_chars) for n in _TEXT):
+        value = get(name)
+        if value is None or type(value) is str and len(value) <= limit and value.isascii() and "\x00" not in value:
+            out[name] = value
+        else:
+            out[name] = _text(value, where, name, limit)
     for name in _COUNTS:
-        if row.get(name) is not None:
-            out[name] = _count(row[name], where, name)
-    if row.get("latency_ms") is not None:
-        lat = row["latency_ms"]
+        value = get(name)
+        out[name] = None if value is None else _count(value, where, name)
+    lat = get("latency_ms")
+    if lat is not None:
         if isinstance(lat, bool) or not isinstance(lat, (int, float)) or not math.isfinite(lat) or lat < 0:
             raise InferenceLogInvalid(f"{where} field 'latency_ms': expected a non-negative number, got {lat!r:.50}")
-        out["latency_ms"] = float(lat)
-    out["params"] = _params(row.get("params"), where)
-    if out["id"] is None:
-        del out["id"]  # let the table assign it
+        lat = float(lat)
+    out["latency_ms"] = lat
+    out["params"] = _params(get("params"), where)
     return out
 
 
@@ -245,7 +281,11 @@ def _ts(value: Any, where: str) -> str:
             f"(e.g. 2026-01-31T12:00:00Z)") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    elif dt.tzinfo is not timezone.utc:
+        dt = dt.astimezone(timezone.utc)
+    if dt.year < 1000:  # isoformat pads the year to four digits, strftime's %Y does not: keep the stored form
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.isoformat(timespec="microseconds")[:-6] + "Z"  # cheaper than strftime; same text
 
 
 def _text(value: Any, where: str, name: str, limit: int) -> str | None:
@@ -282,8 +322,8 @@ def _params(value: Any, where: str) -> str | None:
     if not isinstance(value, dict):
         raise InferenceLogInvalid(f"{where} field 'params': expected a JSON object or null")
     try:
-        return _BAD_CHARS.sub("\ufffd", json.dumps(value, sort_keys=True, allow_nan=False))
-    except (TypeError, ValueError):
+        return "".join(_PARAMS_JSON(value, 0))  # ASCII-escaped: no NUL or lone surrogate reaches the column
+    except (TypeError, ValueError, RecursionError):
         raise InferenceLogInvalid(f"{where} field 'params': values must be JSON (no NaN, bytes or objects)") from None
 
 

@@ -73,13 +73,13 @@ def _ingest(items: Iterable, source: str, log: InferenceLog, quarantine_dir: Pat
     skipped: Counter[str] = Counter()
     appended = offered = 0
     for item in items:
-        if isinstance(item, Rejection):
-            bad.append(_bad(source, item.line, item.raw, f"{source}:{item.line}: {item.reason}"))
-            continue
-        if isinstance(item, Skipped):
-            skipped[item.what] += 1
-            continue
-        if not isinstance(item, LogRow):
+        if not isinstance(item, LogRow):  # the common case, tested first
+            if isinstance(item, Rejection):
+                bad.append(_bad(source, item.line, item.raw, f"{source}:{item.line}: {item.reason}"))
+                continue
+            if isinstance(item, Skipped):
+                skipped[item.what] += 1
+                continue
             raise ConfigError(f"log reader {reader_name!r} yielded a {type(item).__name__}; a reader yields "
                               f"LogRow, Rejection or Skipped (docs/extending/log-readers.md)")
         where = f"{source}:{item.line}"

@@ -79,12 +79,22 @@ def test_out_of_order_timestamps_are_accepted_and_read_by_id(log):
 
 
 
-def test_rows_whose_source_id_the_log_holds_are_skipped_within_and_across_appends(tmp_path):
-    log = InferenceLog(f"sqlite:///{tmp_path / 'inference.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_log_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'inference.db'}"
+    return request.getfixturevalue("pg_plain_url")[0]
+
+
+def test_rows_whose_source_id_the_log_holds_are_skipped_within_and_across_appends(any_log_url):
+    log = InferenceLog(any_log_url)
     row = {"ts": "2026-01-31T12:00:00Z", "tenant_id": "acme"}
     assert log.append([{**row, "source_id": "span:a"}, {**row, "source_id": "span:a"}, row, row]) == 3
     assert log.append([{**row, "source_id": "span:a"}, {**row, "source_id": "span:b"}]) == 1
-    assert [r["source_id"] for r in log.read()] == ["span:a", None, None, "span:b"]
+    # Rows carrying their own id: a duplicate is skipped before the id is checked against the last one.
+    assert log.append([{**row, "id": 1000, "source_id": "span:b"}, {**row, "id": 1001, "source_id": "span:c"}]) == 1
+    assert [r["source_id"] for r in log.read()] == ["span:a", None, None, "span:b", "span:c"]
+    log.engine.dispose()
 
 
 def test_a_table_made_before_source_id_gains_the_column_and_its_unique_index(tmp_path):
