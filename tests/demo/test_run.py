@@ -48,7 +48,7 @@ def test_summary_rows_show_a_dash_for_what_is_not_there_yet(tg_home):
     assert [r["tenant"] for r in rows] == [first.id, second.id]
     assert rows[0] | {"digest": "?"} == {
         "tenant": first.id, "dataset": DATASET_VERSION, "digest": "?", "kept": prepared.kept, "quarantined": 0,
-        "model": f"support-assistant.{first.id}", "champion": "-", "candidate": "-", "status": "-",
+        "model": f"support-assistant.{first.id}", "champion": "-", "newest": "-", "status": "-",
         "isolation": "-", "behavior": "-", "kill switches": "-"}
     assert rows[0]["digest"] == prepared.digest and prepared.kept == 300
     assert (rows[1]["dataset"], rows[1]["digest"], rows[1]["kept"]) == ("-", "-", 0)
