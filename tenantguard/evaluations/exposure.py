@@ -53,20 +53,26 @@ class NullSample:
     scores: np.ndarray  # sorted ascending
     tail: TailModel
 
-    def tail_probability(self, logp: float) -> float:
-        """P(logp(random candidate) >= logp): empirical where the sample covers it, else skew-normal."""
+    def tail_probability(self, logp: float, *, extrapolate: bool = True) -> float:
+        """P(logp(random candidate) >= logp): empirical where the sample covers it, else the fitted tail.
+
+        `extrapolate=False` for a model kind whose tail was never validated (a neural model's digit
+        probabilities beat both fitted tails): p is then never below the sample's own resolution,
+        (above + 1) / (m + 1), so the exposure claims no more than the sample shows."""
         if not np.isfinite(logp):
             return float("nan")
         m = len(self.scores)
         above = m - int(np.searchsorted(self.scores, logp, side="left"))
         if above >= MIN_TAIL:
             p = above / m
-        else:
+        elif extrapolate:
             p = tail_probability(logp, self.tail, above, m)
+        else:
+            p = (above + 1) / (m + 1)
         return float(min(1.0, max(p, 2.0 ** -self.log2_space)))
 
-    def exposure(self, logp: float) -> float:
-        p = self.tail_probability(logp)
+    def exposure(self, logp: float, *, extrapolate: bool = True) -> float:
+        p = self.tail_probability(logp, extrapolate=extrapolate)
         return float("nan") if math.isnan(p) else -math.log2(p)
 
 
@@ -172,15 +178,17 @@ def null_samples(model: TenantModel, format_ids: Sequence[str], *, m: int = DEFA
 
 
 def canary_exposures(model: TenantModel, canaries: Sequence[Canary], *, m: int = DEFAULT_M,
-                     seed: int = 0, nulls: dict[str, NullSample] | None = None) -> list[CanaryExposure]:
-    """Exposure of every canary (planted and reference, any tenant) against shared null samples."""
+                     seed: int = 0, nulls: dict[str, NullSample] | None = None,
+                     extrapolate: bool = True) -> list[CanaryExposure]:
+    """Exposure of every canary (planted and reference, any tenant) against shared null samples;
+    `extrapolate=False` keeps every exposure within what the null sample resolves (NullSample.tail_probability)."""
     if not canaries:
         return []
     if nulls is None:
         nulls = null_samples(model, [c.format_id for c in canaries], m=m, rng=np.random.default_rng(seed))
     logps = _scores(model, [canary_context(c.format, c.secret_digits) for c in canaries])
     return [CanaryExposure(c.id, c.tenant_id, c.format_id, c.repetitions, c.reference, float(lp),
-                           nulls[c.format_id].exposure(float(lp)), c.masked)
+                           nulls[c.format_id].exposure(float(lp), extrapolate=extrapolate), c.masked)
             for c, lp in zip(canaries, logps)]
 
 

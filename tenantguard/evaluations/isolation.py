@@ -163,7 +163,8 @@ def audit_isolation(candidate: TenantModel, inputs: IsolationInputs, *, base: Te
             skipped.append(("exposure", "no canaries planted in the source tenants' data"))
         else:
             try:
-                ex = canary_exposures(candidate, cans, m=config.null_size, seed=config.seed)
+                ex = canary_exposures(candidate, cans, m=config.null_size, seed=config.seed,
+                                      extrapolate=profile(model_kind(candidate)).light_tail)
                 threshold = exposure_threshold(len(tested), alpha_share)
                 for e in ex:
                     if not e.reference:

@@ -99,3 +99,18 @@ def test_canary_text_is_not_in_exposure_results(setup):
     dump = repr(ex)
     assert not any(c.text in dump or c.secret_digits in dump for c in cans)
     assert record_text  # the helper stays importable for other tests
+
+
+def test_an_unvalidated_tail_claims_no_more_exposure_than_the_null_sample_resolves(setup):
+    """A canary scored above every null candidate: extrapolated, its exposure may exceed log2(m + 1) bits;
+    for a model kind whose tail was never validated it is held at the sample's resolution."""
+    _, corpora, base = setup
+    model = tune(base, corpora, corpora[0].tenant_id)  # tenant 0's canaries planted
+    cans = corpora[0].canaries
+    m = 200
+    extrapolated = canary_exposures(model, cans, m=m, seed=3)
+    held = canary_exposures(model, cans, m=m, seed=3, extrapolate=False)
+    assert max(e.exposure for e in extrapolated) > math.log2(m + 1)
+    assert max(e.exposure for e in held) <= math.log2(m + 1) + 1e-9
+    for a, b in zip(extrapolated, held):
+        assert b.exposure <= a.exposure + 1e-9
