@@ -11,7 +11,7 @@ from conftest import write_small_world
 
 pytestmark = [pytest.mark.dg_project, pytest.mark.slow]
 BIN = Path(sys.executable).parent
-SECRET = "dg-project-secret"
+SECRET = "dg-project-secret-6f0d2c9a41b87e35d1c4a09b7e2f5c83a6d4b1e0"  # strong: Settings refuses weak ones
 DEFS_YAML = """type: tenantguard.dagster.TenantGuardComponent
 attributes:
   home: .tenantguard
