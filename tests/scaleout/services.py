@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PG_HOST, PG_PORT, REDIS_PORT = "127.0.0.1", 5432, 6379
 RUN_KEY_TAG = "tenantguard/test_launch"
-RUN_SPECIFIC_TAGS = ("run_id", "_at")  # tag-name endings that differ between any two runs (ids, timestamps)
+RUN_SPECIFIC_TAGS = ("run_id", "_at", "isolation_report")  # tag-name endings that differ between any two runs
+# (ids, timestamps, and the report artifact URI, which names its MLflow run)
 # The isolation reason lists the tenants that had no prepared data yet when it ran: that depends on run order,
 # which concurrency changes (the verdict and the failed sources do not).
 NOT_YET_PREPARED = re.compile(r" \(not audited as sources, no prepared data: [^)]*\)")
